@@ -1,0 +1,403 @@
+/**
+ * The native surface of `@spark/rdma`: thin, one-to-one wrappers over libibverbs and librdmacm,
+ * plus the two hot loops (RDMA WRITE bandwidth and ping-pong latency) that run on their own
+ * threads. Everything a person touches lives in the TypeScript layer above (lib/); this file is
+ * the contract between the two. Load it with `loadBinding()` from lib/native/load.ts.
+ *
+ * Conventions:
+ * - Every object has an explicit `close()`. A parent refuses to close while children are open
+ *   (`ERR_RDMA_BUSY`), so release order is always QP -> CQ/MR -> PD -> Context. A cleanup hook
+ *   closes whatever is left when the Node.js environment (main thread or worker) is torn down.
+ * - Every failure is thrown (or rejected) as the error class given to {@link setErrorClass},
+ *   carrying `code`, `errno` and `syscall` (see {@link NativeErrorFields}).
+ * - Times are nanoseconds from CLOCK_MONOTONIC_RAW, as JS numbers (exact up to 2^53 ns = 104 days).
+ * - Addresses are bigint: a 64-bit virtual address does not fit a double exactly.
+ *
+ * @packageDocumentation
+ */
+
+/** Fields every native error carries; the TS layer turns them into an `RdmaError`. */
+export interface NativeErrorFields {
+  /** Stable machine-readable code, e.g. `ERR_RDMA_SYSCALL`, `ERR_RDMA_WC`, `ERR_RDMA_BUSY`. */
+  code: string;
+  /** The errno the failing call returned or set, when there was one. */
+  errno?: number;
+  /** The verbs or rdma_cm call that failed, e.g. `ibv_reg_mr`. */
+  syscall?: string;
+  /** For completion errors: `ibv_wc_status_str()` of the failed work completion. */
+  wcStatus?: string;
+  /** For completion errors: the numeric `ibv_wc_status`, as perftest prints it. */
+  wcStatusCode?: number;
+  /** For completion errors: the QP number whose work request failed. */
+  qpn?: number;
+  /** A human hint: what most likely caused this and what to check. */
+  hint?: string;
+}
+
+/** Constructor the addon uses for every error it raises. */
+export type NativeErrorConstructor = new (message: string, fields: NativeErrorFields) => Error;
+
+/**
+ * Registers the error class the addon throws. Called once per environment by the loader,
+ * before anything else; until then errors are plain `Error`s with the same fields.
+ */
+export function setErrorClass(ctor: NativeErrorConstructor): void;
+
+/** Version of the native layer and of the libraries it was built against. */
+export const versions: { addon: string; napi: number };
+
+// ---------------------------------------------------------------------------------------------
+// Devices
+// ---------------------------------------------------------------------------------------------
+
+/** Device capability limits from `ibv_query_device`. */
+export interface DeviceLimits {
+  maxQp: number;
+  maxQpWr: number;
+  maxCq: number;
+  maxCqe: number;
+  maxMr: number;
+  /** Largest registrable region in bytes (bigint: often 2^64 - 1). */
+  maxMrSize: bigint;
+  maxPd: number;
+  maxSge: number;
+  maxQpRdAtom: number;
+}
+
+/** One populated entry of a port's GID table (`ibv_query_gid_table`). */
+export interface GidEntry {
+  index: number;
+  /** Colon-separated, 8 groups of 4 hex digits, as sysfs prints it. */
+  gid: string;
+  /** `'IB'`, `'RoCE v1'` or `'RoCE v2'`. */
+  type: 'IB' | 'RoCE v1' | 'RoCE v2';
+  /** The netdev the entry belongs to, or null (InfiniBand, or the netdev is gone). */
+  netdev: string | null;
+}
+
+/** Port attributes from `ibv_query_port`, decoded. */
+export interface PortInfo {
+  port: number;
+  /** `'DOWN' | 'INIT' | 'ARMED' | 'ACTIVE' | 'ACTIVE_DEFER' | 'NOP'`. */
+  state: string;
+  /** `'SLEEP' | 'POLLING' | 'DISABLED' | 'PORT_CONFIGURATION_TRAINING' | 'LINK_UP' | 'LINK_ERROR_RECOVERY' | 'PHY_TEST' | 'UNKNOWN'`. */
+  physState: string;
+  /** Active path MTU in bytes (256..4096). */
+  activeMtu: number;
+  /** Largest MTU the port supports, in bytes. */
+  maxMtu: number;
+  linkLayer: 'Ethernet' | 'InfiniBand' | 'Unspecified';
+  /** Signalling rate in Gb/s from active width x active speed (what sysfs `rate` shows). */
+  rateGbps: number;
+  lid: number;
+  gidTableLength: number;
+  /** Populated GID entries only (all-zero entries are left out). */
+  gids: GidEntry[];
+}
+
+/** Everything `queryDevice` learns about one device. */
+export interface DeviceInfo {
+  name: string;
+  /** `xxxx:xxxx:xxxx:xxxx`, as `ibv_devinfo` prints it. */
+  nodeGuid: string;
+  sysImageGuid: string;
+  vendorId: number;
+  vendorPartId: number;
+  hwVer: number;
+  firmware: string;
+  /** `ibv_node_type_str`, e.g. `'CA'` or `'RNIC'`. */
+  nodeType: string;
+  limits: DeviceLimits;
+  ports: PortInfo[];
+}
+
+/** Names of the RDMA devices libibverbs sees (empty array when there are none). */
+export function listDevices(): string[];
+
+/**
+ * Opens the device, queries device, ports and GID tables, and closes it again on every path.
+ * @throws `ERR_RDMA_NO_DEVICE` when no device has that name.
+ */
+export function queryDevice(name: string): DeviceInfo;
+
+// ---------------------------------------------------------------------------------------------
+// Verbs objects
+// ---------------------------------------------------------------------------------------------
+
+/** An open device (`ibv_open_device`). */
+export class Context {
+  /** @throws `ERR_RDMA_NO_DEVICE` for an unknown device name. */
+  constructor(device: string);
+  readonly device: string;
+  readonly closed: boolean;
+  /** Same as {@link queryDevice} on this open context. */
+  query(): DeviceInfo;
+  /** `ibv_close_device`. @throws `ERR_RDMA_BUSY` while PDs or CQs of this context are open. */
+  close(): void;
+}
+
+/** A protection domain (`ibv_alloc_pd`). */
+export class ProtectionDomain {
+  constructor(context: Context);
+  readonly closed: boolean;
+  /** @throws `ERR_RDMA_BUSY` while MRs or QPs of this PD are open. */
+  close(): void;
+}
+
+/** Remote access a region grants. Local write is always on (needed for spin-on-byte reads by the NIC). */
+export interface RegionAccess {
+  remoteWrite?: boolean;
+  remoteRead?: boolean;
+}
+
+/**
+ * A registered region of host memory (`ibv_reg_mr`). Either allocated natively (page aligned,
+ * zeroed) from a byte count, or an ArrayBuffer that stays referenced until close().
+ * Pooled Buffer slices are refused: they share memory with unrelated data.
+ */
+export class MemoryRegion {
+  /**
+   * @param source Byte count to allocate natively, or an ArrayBuffer to register in place.
+   * @throws `ERR_RDMA_MEMLOCK` when registration hits the locked-memory limit (`ulimit -l`).
+   */
+  constructor(pd: ProtectionDomain, source: number | ArrayBuffer, access?: RegionAccess);
+  readonly length: number;
+  readonly addr: bigint;
+  readonly lkey: number;
+  readonly rkey: number;
+  readonly closed: boolean;
+  /** A view of the region's bytes (for natively allocated regions, valid until close()). */
+  view(): Uint8Array;
+  close(): void;
+}
+
+/** A completion queue (`ibv_create_cq`). */
+export class CompletionQueue {
+  constructor(context: Context, depth: number);
+  /** Actual depth the device granted (may exceed the request). */
+  readonly depth: number;
+  readonly closed: boolean;
+  /** @throws `ERR_RDMA_BUSY` while QPs using this CQ are open. */
+  close(): void;
+}
+
+/** Requested send-queue capabilities of a QP. */
+export interface QueuePairCaps {
+  /** Outstanding send work requests (the tx depth). */
+  maxSendWr: number;
+  /** Outstanding receive WRs (0 is fine for pure RDMA WRITE tests; default 1). */
+  maxRecvWr?: number;
+  /** Bytes that may be posted inline; the device may grant more or fail if it cannot. */
+  maxInlineData?: number;
+}
+
+/** What one side must learn about the other side's QP to bring an RC connection up. */
+export interface QueuePairPeer {
+  qpn: number;
+  /** Initial packet sequence number the peer sends with (24 bits). */
+  psn: number;
+  /** Peer GID (from its GID table, the IPv4 RoCE v2 entry on its rail). */
+  gid: string;
+  /** Path MTU in bytes; both sides must use the same value. */
+  mtu: number;
+}
+
+/** Local addressing for RTR/RTS. */
+export interface QueuePairLocal {
+  port: number;
+  gidIndex: number;
+  /** Local ACK timeout exponent (4.096 us x 2^timeout); default 14 (~67 ms). */
+  timeout?: number;
+  /** Transport retries before IBV_WC_RETRY_EXC_ERR; default 7. */
+  retryCount?: number;
+  /** Traffic class for the GRH; default 0. */
+  trafficClass?: number;
+}
+
+/** An RC queue pair (`ibv_create_qp`), brought up by {@link QueuePair.connect} or by a {@link CmId}. */
+export class QueuePair {
+  constructor(pd: ProtectionDomain, cq: CompletionQueue, caps: QueuePairCaps);
+  readonly qpn: number;
+  /** A random 24-bit initial PSN chosen at creation. */
+  readonly psn: number;
+  /** Inline bytes the device granted. */
+  readonly maxInlineData: number;
+  /** `'RESET' | 'INIT' | 'RTR' | 'RTS' | 'ERR' | ...` */
+  readonly state: string;
+  readonly closed: boolean;
+  /**
+   * INIT (remote write allowed) -> RTR (peer qpn, psn, gid, mtu) -> RTS.
+   * @throws `ERR_RDMA_SYSCALL` with syscall `ibv_modify_qp` and the transition in the message.
+   */
+  connect(peer: QueuePairPeer, local: QueuePairLocal): void;
+  close(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// rdma_cm
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * An rdma_cm identifier on its own event channel. Each asynchronous step has a deadline and
+ * rejects with `ERR_RDMA_CM_TIMEOUT` (or the event that arrived instead) when it passes.
+ */
+export class CmId {
+  /** Creates an unbound RC identifier (`rdma_create_id` with RDMA_PS_TCP). */
+  constructor();
+  /** The device context once bound or resolved (null before). Borrowed: closing the CmId ends it. */
+  readonly context: Context | null;
+  readonly closed: boolean;
+  /** `rdma_resolve_addr` then `rdma_resolve_route`; binds to `source` when given. */
+  resolve(destination: string, port: number, source: string | null, timeoutMs: number): Promise<void>;
+  /** `rdma_bind_addr` + `rdma_listen`. */
+  listen(address: string, port: number, backlog: number): void;
+  /** Waits for a connect request; resolves to a new CmId for that connection. */
+  getRequest(timeoutMs: number): Promise<CmId>;
+  /** Creates the connection's QP on this id (`rdma_create_qp`). */
+  createQueuePair(pd: ProtectionDomain, cq: CompletionQueue, caps: QueuePairCaps): QueuePair;
+  /** `rdma_connect` and wait for ESTABLISHED. `privateData` travels with the request (<= 56 bytes). */
+  connect(privateData: Uint8Array | null, timeoutMs: number): Promise<void>;
+  /** `rdma_accept` and wait for ESTABLISHED. */
+  accept(privateData: Uint8Array | null, timeoutMs: number): Promise<void>;
+  /** Private data the peer sent with its connect request or accept. */
+  readonly peerPrivateData: Uint8Array | null;
+  /** `rdma_disconnect` (if connected), destroys the QP, the id and its channel. */
+  close(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engines
+// ---------------------------------------------------------------------------------------------
+
+/** One QP's work in a write-bandwidth run: where to write from and to. */
+export interface WriteTarget {
+  qp: QueuePair;
+  /** Local source region, at least `size` bytes. */
+  local: MemoryRegion;
+  /** Peer's region address and rkey (from the out-of-band exchange or the CM private data). */
+  remoteAddr: bigint;
+  rkey: number;
+}
+
+/** Parameters of a write-bandwidth run. Validated natively again; the TS layer explains limits. */
+export interface WriteBandwidthParams {
+  /** Message size in bytes. */
+  size: number;
+  /** Outstanding WRs per QP. */
+  txDepth: number;
+  /** WRs chained per ibv_post_send (one doorbell). */
+  postList: number;
+  /** One signaled WR per this many (1 = every WR). Must be <= txDepth. */
+  signalEvery: number;
+  /** Post inline when size <= this (and the QP allows it); 0 = never. */
+  inlineThreshold: number;
+  /** Messages per QP in the timed phase; exclusive with durationMs. */
+  iterations?: number;
+  /** Length of the timed phase; exclusive with iterations. */
+  durationMs?: number;
+  /** Untimed warm-up before the timed phase (drained before timing starts). */
+  warmupMs: number;
+  /** Interval of the streamed samples. */
+  intervalMs: number;
+  /** No completion for this long while WRs are outstanding is an error (`ERR_RDMA_CQ_TIMEOUT`). */
+  completionTimeoutMs: number;
+}
+
+/** One streamed interval sample. */
+export interface WriteBandwidthSample {
+  /** End of the interval, ns since the timed phase began. */
+  tNs: number;
+  /** Length of this interval in ns (the last one is usually short). */
+  intervalNs: number;
+  /** Bytes whose completions arrived in the interval. */
+  bytes: number;
+  messages: number;
+}
+
+export interface WriteQpCounters {
+  qpn: number;
+  bytes: number;
+  messages: number;
+  /** CLOCK_MONOTONIC_RAW ns of the first post and the last completion in the timed phase. */
+  firstPostNs: number;
+  lastCompletionNs: number;
+}
+
+export interface WriteBandwidthResult {
+  qps: WriteQpCounters[];
+  bytes: number;
+  messages: number;
+  /** Earliest first post and latest last completion over all QPs. */
+  firstPostNs: number;
+  lastCompletionNs: number;
+  /** Messages posted in warm-up (not in the counters above). */
+  warmupMessages: number;
+  /** True when stop() ended the run before its iterations or duration were done. */
+  stoppedEarly: boolean;
+  /** Engine-side counters that explain performance: posts (doorbells), CQ polls, empty polls. */
+  engine: { postCalls: number; pollCalls: number; emptyPolls: number; inlineUsed: boolean };
+}
+
+/**
+ * RDMA WRITE bandwidth loop over several QPs sharing one CQ, on a thread of its own.
+ * All QPs must already be in RTS and all use `cq` as their send CQ.
+ */
+export class WriteBandwidthEngine {
+  constructor(cq: CompletionQueue, targets: WriteTarget[], params: WriteBandwidthParams);
+  /**
+   * Starts the thread. `onSample` is called on the JS thread once per interval.
+   * Resolves with the counters; rejects with `ERR_RDMA_WC` (wcStatus, hint) on a failed
+   * completion, `ERR_RDMA_CQ_TIMEOUT` when completions stop.
+   */
+  start(onSample?: (sample: WriteBandwidthSample) => void): Promise<WriteBandwidthResult>;
+  /** Ends the timed phase early; the promise still resolves with what was measured. Idempotent. */
+  stop(): void;
+  readonly running: boolean;
+}
+
+/** Parameters of a write ping-pong latency run (the ib_write_lat method). */
+export interface WriteLatencyParams {
+  /** Message size in bytes (>= 1); the last byte carries the sequence number. */
+  size: number;
+  /** Post inline when size <= this (and the QP allows it). */
+  inlineThreshold: number;
+  /** Timed exchanges; exclusive with durationMs. */
+  iterations?: number;
+  durationMs?: number;
+  /** Untimed exchanges first. */
+  warmupIterations: number;
+  /**
+   * `'initiator'` writes first; `'responder'` answers each write it sees. Both sides of a pair
+   * must run; the responder ends on stop() or when the initiator's final message arrives.
+   */
+  role: 'initiator' | 'responder';
+  /** No write from the peer for this long is an error (`ERR_RDMA_PEER_SILENT`). */
+  peerTimeoutMs: number;
+}
+
+export interface WriteLatencyResult {
+  /**
+   * One-way latency samples in ns (half the time between successive posts, as ib_write_lat
+   * does), warm-up excluded. Filled natively; handed over once at the end.
+   */
+  samplesNs: Float64Array;
+  /** Exchanges completed, warm-up included. */
+  exchanges: number;
+  stoppedEarly: boolean;
+  inlineUsed: boolean;
+}
+
+/**
+ * Ping-pong loop on one RC QP: write to the peer, spin on the last byte of the local region.
+ * `local` is where the peer writes (registered with remote write); `source` is what is sent.
+ */
+export class WriteLatencyEngine {
+  constructor(
+    cq: CompletionQueue,
+    target: { qp: QueuePair; local: MemoryRegion; source: MemoryRegion; remoteAddr: bigint; rkey: number },
+    params: WriteLatencyParams,
+  );
+  start(): Promise<WriteLatencyResult>;
+  stop(): void;
+  readonly running: boolean;
+}

@@ -1,0 +1,30 @@
+/**
+ * A rail: one ACTIVE Ethernet port of an RDMA device that has a netdev. Rails are ordered by
+ * device name (then port) so that rail i on one node pairs with rail i on the other.
+ */
+export interface Rail {
+  /** Position in the ordered rail list, 0-based. */
+  index: number;
+  device: string;
+  port: number;
+  netdev: string;
+  /** IPv4 address of the netdev (from the IPv4-mapped RoCE v2 GID), or null when it has none. */
+  ipv4: string | null;
+  /** GID index to use: the IPv4 RoCE v2 entry on this netdev (NCCL's rule), unless overridden. */
+  gidIndex: number | null;
+  /** Where gidIndex came from. */
+  gidIndexSource: 'ipv4-rocev2' | 'override' | 'none';
+  /** Active path MTU in bytes. */
+  activeMtu: number;
+  /** Link rate in Gb/s (sysfs `rate`). */
+  rateGbps: number;
+  /** Port state text, e.g. 'ACTIVE'. */
+  state: string;
+  physState: string;
+  /** netdev MTU in bytes, null when unreadable. */
+  netdevMtu: number | null;
+  /** netdev carrier (true = link up), null when unreadable. */
+  carrier: boolean | null;
+  /** PCI address of the device's function, null for rxe and other virtual devices. */
+  pciAddress: string | null;
+}
