@@ -1,0 +1,165 @@
+#include "engine/write_lat.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "engine/write_bw.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+namespace spark {
+
+namespace {
+
+// Sequence numbers cycle 1..255 so that the zeroed region never looks like an arrival.
+inline uint8_t SeqByte(uint64_t exchange) { return static_cast<uint8_t>(exchange % 255 + 1); }
+
+class PingPong {
+ public:
+  PingPong(const WriteLatTarget& t, const WriteLatParams& p, const std::atomic<bool>& stop)
+      : t_(t), p_(p), stop_(stop) {
+    inline_ = p.size <= p.inlineThreshold && p.size <= t.qp->maxInline;
+    // Inline sends need no buffer after posting, so completions can be reaped in batches;
+    // otherwise each send must complete before its source byte is rewritten.
+    signalEvery_ = inline_ ? std::max<uint32_t>(1, std::min<uint32_t>(16, t.qp->maxSendWr / 2)) : 1;
+    arrival_ = t.local->data + p.size - 1;
+    outgoing_ = t.source->data + p.size - 1;
+    sge_.addr = reinterpret_cast<uint64_t>(t.source->data);
+    sge_.length = p.size;
+    sge_.lkey = t.source->mr->lkey;
+    wr_.sg_list = &sge_;
+    wr_.num_sge = 1;
+    wr_.opcode = IBV_WR_RDMA_WRITE;
+    wr_.wr.rdma.remote_addr = t.remoteAddr;
+    wr_.wr.rdma.rkey = t.rkey;
+  }
+
+  bool inlineUsed() const { return inline_; }
+
+  // Posts exchange `n`'s write. Returns the post time.
+  uint64_t Send(uint64_t n) {
+    while (posted_ - completed_ >= std::max<uint32_t>(1, t_.qp->maxSendWr - 1)) Reap(true);
+    *outgoing_ = SeqByte(n);
+    bool signaled = (posted_ + 1) % signalEvery_ == 0 || !inline_;
+    wr_.wr_id = posted_ + 1;
+    wr_.send_flags = (inline_ ? IBV_SEND_INLINE : 0) | (signaled ? IBV_SEND_SIGNALED : 0);
+    uint64_t now = NowNs();
+    ibv_send_wr* bad = nullptr;
+    int rc = ibv_post_send(t_.qp->qp, &wr_, &bad);
+    if (rc != 0) ThrowSyscall("ibv_post_send", rc, "latency QP " + std::to_string(t_.qp->qp->qp_num));
+    ++posted_;
+    if (!inline_) {
+      while (completed_ < posted_) Reap(true);
+    }
+    return now;
+  }
+
+  // Spins until the peer's write for exchange `n` lands. Returns false when stopped.
+  bool AwaitArrival(uint64_t n) {
+    const uint8_t want = SeqByte(n);
+    uint64_t start = NowNs();
+    for (uint32_t spins = 0;; ++spins) {
+      if (__atomic_load_n(arrival_, __ATOMIC_ACQUIRE) == want) return true;
+      if ((spins & 0x3ff) == 0x3ff) {
+        if (stop_.load(std::memory_order_relaxed)) return false;
+        Reap(false);
+        if (NowNs() - start > p_.peerTimeoutNs) {
+          ThrowCode("ERR_RDMA_PEER_SILENT",
+                    "no write from the peer for " + std::to_string(p_.peerTimeoutNs / 1000000) + " ms (exchange " +
+                        std::to_string(n) + ")",
+                    "the peer stopped or its writes do not reach this region: is it running, and did it get our "
+                    "address and rkey?");
+        }
+      }
+    }
+  }
+
+ private:
+  void Reap(bool mustProgress) {
+    ibv_wc wc[16];
+    uint64_t start = mustProgress ? NowNs() : 0;
+    for (;;) {
+      int n = ibv_poll_cq(t_.cq->cq, 16, wc);
+      if (n < 0) ThrowSyscall("ibv_poll_cq", EIO, "");
+      for (int k = 0; k < n; ++k) {
+        if (wc[k].status != IBV_WC_SUCCESS) {
+          ErrorInfo info;
+          info.code = "ERR_RDMA_WC";
+          info.syscall = "ibv_poll_cq";
+          info.wcStatus = ibv_wc_status_str(wc[k].status);
+          info.wcStatusCode = wc[k].status;
+          info.qpn = t_.qp->qp->qp_num;
+          info.message = "RDMA WRITE failed on latency QP " + std::to_string(info.qpn) + ": " + info.wcStatus +
+                         " (status " + std::to_string(wc[k].status) + ")";
+          info.hint = WcHint(wc[k].status);
+          throw VerbsError(std::move(info));
+        }
+        completed_ = wc[k].wr_id;
+      }
+      if (n > 0 || !mustProgress) return;
+      if (NowNs() - start > p_.peerTimeoutNs) {
+        ThrowCode("ERR_RDMA_CQ_TIMEOUT", "a latency write did not complete within " +
+                                             std::to_string(p_.peerTimeoutNs / 1000000) + " ms",
+                  "the link stalled: check the rail's port state and the peer");
+      }
+    }
+  }
+
+  const WriteLatTarget& t_;
+  const WriteLatParams& p_;
+  const std::atomic<bool>& stop_;
+  bool inline_ = false;
+  uint32_t signalEvery_ = 1;
+  volatile uint8_t* arrival_ = nullptr;
+  uint8_t* outgoing_ = nullptr;
+  ibv_sge sge_{};
+  ibv_send_wr wr_{};
+  uint64_t posted_ = 0;
+  uint64_t completed_ = 0;
+};
+
+}  // namespace
+
+WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParams& p,
+                               const std::atomic<bool>& stop) {
+  WriteLatResult result;
+  PingPong pp(target, p, stop);
+  result.inlineUsed = pp.inlineUsed();
+  const uint64_t warm = p.warmupIterations;
+  const bool durationMode = p.iterations == 0;
+  const uint64_t total = durationMode ? UINT64_MAX : warm + p.iterations;
+  if (!durationMode) result.samplesNs.reserve(p.iterations);
+
+  uint64_t prevPost = 0;
+  uint64_t timedStart = 0;
+  bool lastExchangeComplete = false;
+  for (uint64_t n = 0; n < total; ++n) {
+    uint64_t postNs = 0;
+    lastExchangeComplete = false;
+    if (p.initiator) {
+      postNs = pp.Send(n);
+      if (!pp.AwaitArrival(n)) break;
+    } else {
+      if (!pp.AwaitArrival(n)) break;
+      postNs = pp.Send(n);
+    }
+    lastExchangeComplete = true;
+    ++result.exchanges;
+    // Sample i spans post i to post i+1 (perftest's definition); warm-up posts are excluded.
+    if (n > warm) result.samplesNs.push_back(static_cast<double>(postNs - prevPost) / 2.0);
+    if (n == warm) timedStart = postNs;
+    prevPost = postNs;
+    if (!p.initiator) continue;  // the responder follows until the initiator stops
+    if (durationMode && n >= warm && postNs - timedStart >= p.durationNs) break;
+    if (stop.load(std::memory_order_relaxed)) break;
+  }
+  if (p.initiator && lastExchangeComplete && result.exchanges > warm) {
+    // The last sample ends when its reply arrived: that is when the next post would have been.
+    result.samplesNs.push_back(static_cast<double>(NowNs() - prevPost) / 2.0);
+  }
+  result.stoppedEarly = stop.load() && !durationMode && result.exchanges < total;
+  return result;
+}
+
+}  // namespace spark

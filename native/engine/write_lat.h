@@ -1,0 +1,42 @@
+// The ib_write_lat method: each side RDMA-WRITEs to the peer and spins on the last byte of
+// its own region; one sample is half the time between two successive posts.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "verbs/resources.h"
+
+namespace spark {
+
+struct WriteLatParams {
+  uint32_t size = 2;
+  uint32_t inlineThreshold = 220;  // perftest's default for write latency
+  uint64_t iterations = 0;         // 0 = duration mode
+  uint64_t durationNs = 0;
+  uint64_t warmupIterations = 0;
+  bool initiator = true;
+  uint64_t peerTimeoutNs = 5000000000ull;
+};
+
+struct WriteLatTarget {
+  std::shared_ptr<CqRes> cq;
+  std::shared_ptr<QpRes> qp;
+  std::shared_ptr<MrRes> local;   // the peer writes here; we spin on its last byte
+  std::shared_ptr<MrRes> source;  // what we send
+  uint64_t remoteAddr = 0;
+  uint32_t rkey = 0;
+};
+
+struct WriteLatResult {
+  std::vector<double> samplesNs;
+  uint64_t exchanges = 0;
+  bool stoppedEarly = false;
+  bool inlineUsed = false;
+};
+
+WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParams& params,
+                               const std::atomic<bool>& stop);
+
+}  // namespace spark

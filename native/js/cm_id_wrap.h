@@ -1,0 +1,46 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "js/tracked.h"
+#include "verbs/resources.h"
+
+namespace spark {
+
+class CmIdWrap : public TrackedWrap<CmIdWrap> {
+ public:
+  static Napi::FunctionReference Init(Napi::Env env, Napi::Object exports);
+
+  explicit CmIdWrap(const Napi::CallbackInfo& info);
+  ~CmIdWrap() override;
+  void Release();
+
+  // Shared with the async workers: they outlive nothing, the wrapper waits for them.
+  struct State {
+    std::shared_ptr<CmIdRes> res;
+    std::atomic<bool> cancel{false};
+    std::atomic<int> pending{0};
+  };
+
+ private:
+  Napi::Value ContextGetter(const Napi::CallbackInfo& info);
+  Napi::Value Closed(const Napi::CallbackInfo& info);
+  Napi::Value PeerPrivateData(const Napi::CallbackInfo& info);
+  Napi::Value Resolve(const Napi::CallbackInfo& info);
+  Napi::Value Listen(const Napi::CallbackInfo& info);
+  Napi::Value GetRequest(const Napi::CallbackInfo& info);
+  Napi::Value CreateQueuePair(const Napi::CallbackInfo& info);
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value Accept(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  std::shared_ptr<CmIdRes> Open(Napi::Env env);
+
+  std::shared_ptr<State> state_;
+  std::shared_ptr<ContextRes> context_;
+  Napi::ObjectReference contextObject_;
+ public:
+  std::vector<uint8_t> peerPrivateData_;
+};
+
+}  // namespace spark

@@ -1,0 +1,123 @@
+// Plain C++ owners of verbs objects, shared between the JS wrappers and the engine threads.
+// A child holds a shared_ptr to its parent, so destruction order is always right; close() is
+// explicit and refuses while children are open, which is what the JS API promises.
+#pragma once
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace spark {
+
+// Counts open children and names them in the refusal ("3 queue pairs").
+class Parent {
+ public:
+  void AddChild() { ++children_; }
+  void RemoveChild() { --children_; }
+  int Children() const { return children_.load(); }
+  // Throws ERR_RDMA_BUSY when children are still open.
+  void RequireNoChildren(const std::string& self, const std::string& childKind) const;
+
+ private:
+  std::atomic<int> children_{0};
+};
+
+struct CmIdRes;
+
+struct ContextRes : Parent {
+  ibv_context* ctx = nullptr;
+  std::string name;
+  std::shared_ptr<CmIdRes> borrowedFrom;  // set when the context belongs to rdma_cm
+
+  static std::shared_ptr<ContextRes> Open(const std::string& device);
+  static std::shared_ptr<ContextRes> Borrow(ibv_context* ctx, std::shared_ptr<CmIdRes> owner);
+  void Close();
+  bool closed() const { return ctx == nullptr; }
+  ~ContextRes() { Close(); }
+};
+
+struct PdRes : Parent {
+  ibv_pd* pd = nullptr;
+  std::shared_ptr<ContextRes> context;
+
+  explicit PdRes(std::shared_ptr<ContextRes> ctx);
+  void Close();
+  bool closed() const { return pd == nullptr; }
+  ~PdRes() { Close(); }
+};
+
+// Page-aligned, zeroed host memory; shared so a JS view may outlive the region safely.
+struct AlignedMemory {
+  void* data = nullptr;
+  size_t size = 0;
+  explicit AlignedMemory(size_t bytes);
+  ~AlignedMemory();
+};
+
+struct MrRes {
+  ibv_mr* mr = nullptr;
+  std::shared_ptr<PdRes> pd;
+  std::shared_ptr<AlignedMemory> owned;  // null when the memory is a JS ArrayBuffer
+  uint8_t* data = nullptr;
+  size_t length = 0;
+  std::atomic<int> busy{0};  // engines running on this region
+
+  MrRes(std::shared_ptr<PdRes> parent, uint8_t* bytes, size_t size, int access,
+        std::shared_ptr<AlignedMemory> memory);
+  void Close();
+  bool closed() const { return mr == nullptr; }
+  ~MrRes() { Close(); }
+};
+
+struct CqRes : Parent {
+  ibv_cq* cq = nullptr;
+  int depth = 0;
+  std::shared_ptr<ContextRes> context;
+
+  CqRes(std::shared_ptr<ContextRes> ctx, int requestedDepth);
+  void Close();
+  bool closed() const { return cq == nullptr; }
+  ~CqRes() { Close(); }
+};
+
+struct QpRes {
+  ibv_qp* qp = nullptr;
+  uint32_t psn = 0;
+  uint32_t maxInline = 0;
+  uint32_t maxSendWr = 0;
+  std::shared_ptr<PdRes> pd;
+  std::shared_ptr<CqRes> cq;
+  rdma_cm_id* cmId = nullptr;  // set when rdma_create_qp made it: rdma_destroy_qp frees it
+  std::atomic<int> busy{0};    // engines running on this QP
+
+  QpRes(std::shared_ptr<PdRes> parent, std::shared_ptr<CqRes> completions, ibv_qp* created,
+        rdma_cm_id* owner);
+  void Close();
+  bool closed() const { return qp == nullptr; }
+  ~QpRes() { Close(); }
+};
+
+// An rdma_cm id with an event channel of its own, so each connection's events are read apart.
+struct CmIdRes {
+  rdma_event_channel* channel = nullptr;
+  rdma_cm_id* id = nullptr;
+  bool connected = false;
+  std::weak_ptr<QpRes> qp;
+  std::mutex mutex;  // async workers and the JS thread both touch the id
+
+  CmIdRes();
+  CmIdRes(rdma_cm_id* adopted, rdma_event_channel* ownChannel);
+  void Close();
+  bool closed() const { return id == nullptr; }
+  ~CmIdRes() { Close(); }
+};
+
+// A fresh random 24-bit PSN (perftest uses lrand48; any value works, 0 is avoided for clarity).
+uint32_t RandomPsn();
+
+}  // namespace spark
