@@ -2,6 +2,9 @@
 export { RdmaError } from './errors.js';
 export type { Rail } from './rails/types.js';
 export { loadBinding } from './native/load.js';
+export { discoverRails, discoverRdma, type DiscoverOptions, type Discovery } from './rails/discover.js';
+export { listDevicesFromSysfs } from './sysfs/devices.js';
+export type { SysfsDevice, SysfsPort, SysfsGid, NetdevInfo } from './sysfs/types.js';
 export * from './stats/index.js';
 export { gbps, gibPerSecond, mibPerSecond, mmsgPerSecond, convertRate, formatRate, parseByteSize, parseByteSizeList, formatByteSize, sizesAll, BYTES_PER_GIB, BYTES_PER_MIB, type ByteRateUnit, type RateUnit, type ParseByteSizeOptions } from './report/units.js';
 export { goodputFraction, goodputLimitGbps, shareOfLimit, packetOverheadBytes, writeMessageWireBytes, PATH_MTUS, type GoodputOptions } from './report/goodput.js';

@@ -16,7 +16,9 @@ export interface Rail {
   gidIndexSource: 'ipv4-rocev2' | 'override' | 'none';
   /** Active path MTU in bytes. */
   activeMtu: number;
-  /** Link rate in Gb/s (sysfs `rate`). */
+  /** Where activeMtu came from (discoverRails always sets it): verbs on real /sys, a fixture file, or the netdev MTU. */
+  activeMtuSource?: 'verbs' | 'fixture-file' | 'netdev-mtu' | 'assumed';
+  /** Link rate in Gb/s (sysfs `rate`), 0 when unreadable. */
   rateGbps: number;
   /** Port state text, e.g. 'ACTIVE'. */
   state: string;
@@ -27,4 +29,6 @@ export interface Rail {
   carrier: boolean | null;
   /** PCI address of the device's function, null for rxe and other virtual devices. */
   pciAddress: string | null;
+  /** Why the rail cannot be used as is, e.g. its netdev has no IPv4 (discoverRails sets it; null when usable). */
+  reason?: string | null;
 }
