@@ -1,0 +1,74 @@
+import type { Discovery } from '../rails/discover.js';
+import type { Rail } from '../rails/types.js';
+import type { SysfsDevice, SysfsPort } from '../sysfs/types.js';
+import { formatTable } from './table.js';
+
+/** What to say when a machine has no RDMA device at all, and how to get one to try things. */
+export function noDevicesAdvice(root: string): string {
+  return [
+    `No RDMA devices found (nothing under ${root}/class/infiniband).`,
+    'To try spark-rdma without RDMA hardware, use soft-RoCE (rdma_rxe):',
+    '  on a kernel with rdma_rxe:  sudo modprobe rdma_rxe && sudo rdma link add rxe0 type rxe netdev <if>',
+    "  in the project's QEMU guest (two rxe rails ready):  npm run vm -- npx spark-rdma devices",
+  ].join('\n');
+}
+
+function rateText(port: SysfsPort): string {
+  return port.rateGbps === null ? '-' : `${port.rateGbps} Gb/s`;
+}
+
+// ibdev2netdev prints "(Up)"/"(Down)" from the netdev's operstate; without a netdev, the port's.
+function upDown(port: SysfsPort): string {
+  if (port.operstate !== null) return port.operstate === 'up' ? '(Up)' : '(Down)';
+  return port.state === 'ACTIVE' ? '(Up)' : '(Down)';
+}
+
+function row(device: SysfsDevice, port: SysfsPort, rail: Rail | undefined): string[] {
+  return [
+    device.name,
+    `port ${port.port}`,
+    '==>',
+    port.netdev ?? '-',
+    upDown(port),
+    rail ? `rail ${rail.index}` : '-',
+    rail?.gidIndex != null ? String(rail.gidIndex) : '-',
+    rail?.ipv4 ?? '-',
+    port.activeMtu !== null ? String(port.activeMtu) : '-',
+    port.netdevMtu !== null ? String(port.netdevMtu) : '-',
+    rateText(port),
+    `${port.state}/${port.physState}`,
+    port.linkLayer === 'Ethernet' ? 'RoCE' : port.linkLayer,
+    device.pciAddress ?? '-',
+  ];
+}
+
+const HEADERS = ['DEVICE', 'PORT', '', 'NETDEV', 'LINK', 'RAIL', 'GID', 'IPV4', 'MTU', 'NETDEV MTU', 'RATE', 'STATE', 'TYPE', 'PCI'];
+
+/** The devices table: one row per device port, rails marked, then what needs attention. */
+export function renderDevicesTable(discovery: Discovery): string {
+  const rows: string[][] = [];
+  for (const device of discovery.devices) {
+    for (const port of device.ports) {
+      const rail = discovery.rails.find((r) => r.device === device.name && r.port === port.port);
+      rows.push(row(device, port, rail));
+    }
+  }
+  const lines = [formatTable(HEADERS, rows), ''];
+  const rails = discovery.rails;
+  if (rails.length === 0) {
+    lines.push('No rails: no port is ACTIVE with an Ethernet link layer and a netdev (check cables and `ip link`).');
+  } else {
+    const list = rails.map((r) => `rail ${r.index} = ${r.device}:${r.port} (${r.netdev}, ${r.ipv4 ?? 'no IPv4'})`).join(', ');
+    lines.push(`${rails.length} rail${rails.length === 1 ? '' : 's'}: ${list}. Rail i pairs with rail i on the peer.`);
+  }
+  for (const r of rails) if (r.reason) lines.push(`rail ${r.index} (${r.device} port ${r.port}): ${r.reason}`);
+  const derived = rails.some((r) => r.activeMtuSource === 'netdev-mtu' || r.activeMtuSource === 'assumed');
+  if (derived) lines.push('MTU: active RoCE MTU derived from the netdev MTU (sysfs only, no verbs query).');
+  if (discovery.redirected) lines.push(`(read from ${discovery.root}, not /sys)`);
+  return lines.join('\n');
+}
+
+/** `{"devices": [...], "rails": [...]}` on one line. */
+export function renderDevicesJson(discovery: Discovery): string {
+  return JSON.stringify({ devices: discovery.devices, rails: discovery.rails });
+}

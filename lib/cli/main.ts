@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// The spark-rdma CLI. main() is importable so tests run it in-process with their own io;
+// the process entry point at the bottom calls it only when this file is the script being run.
+// To add a command: write lib/cli/commands/<name>.ts exporting `command: CliCommand`, then add
+// one line to lib/cli/commands/index.ts.
+import { Command } from 'commander';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../native/load.js';
+import type { CliCommand, CliContext } from './command.js';
+import * as commands from './commands/index.js';
+import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
+import { processIo, type CliIo } from './io.js';
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Builds the program with every command registered; writes through ctx.io. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('spark-rdma')
+    .description('RDMA (RoCE) rails of this machine: discover, benchmark, and turn measurements into NCCL/vLLM configs')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .option('--debug', 'print stack traces and native error fields on failure')
+    .helpOption('-h, --help', 'show help for a command')
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout(s),
+      writeErr: (s) => ctx.io.stderr(s),
+      outputError: (s, write) => write(`spark-rdma: ${s}`),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  for (const command of Object.values(commands) as CliCommand[]) command.register(program, ctx);
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (the arguments after the script name) and resolves to the exit code:
+ * 0 success, 1 failure (an RdmaError: one line and a hint), 2 usage error.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const env = io.env ?? process.env;
+  const ctx: CliContext = {
+    io,
+    env,
+    out: (text) => io.stdout(`${text}\n`),
+    err: (text) => io.stderr(`${text}\n`),
+  };
+  const program = buildProgram(ctx);
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (err) {
+    const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');
+    return reportError(err, debug, io.stderr);
+  }
+}
+
+function isEntryScript(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryScript()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`spark-rdma: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

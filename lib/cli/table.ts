@@ -1,0 +1,8 @@
+/** Aligned columns, two spaces apart, no trailing blanks: the CLI's one table format. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const all = [headers, ...rows];
+  const widths = headers.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  return all
+    .map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd())
+    .join('\n');
+}
