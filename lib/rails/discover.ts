@@ -77,6 +77,7 @@ export function discoverRdma(opts: DiscoverOptions = {}): Discovery {
         netdev: port.netdev,
         ipv4: choice.ipv4,
         gidIndex: choice.gidIndex,
+        gid: choice.gid,
         gidIndexSource: choice.gidIndexSource,
         activeMtu: port.activeMtu ?? 1024,
         activeMtuSource: port.activeMtuSource ?? 'assumed',

@@ -10,6 +10,7 @@ export type GidIndexOverride = number | Readonly<Record<string, number>>;
 
 export interface GidChoice {
   gidIndex: number | null;
+  gid: string | null;
   gidIndexSource: Rail['gidIndexSource'];
   ipv4: string | null;
   reason: string | null;
@@ -75,14 +76,15 @@ export function chooseGid(device: string, port: SysfsPort, override?: GidIndexOv
         'pick one of the populated indexes, or leave gidIndex out to use the IPv4 RoCE v2 entry',
       );
     }
-    return { gidIndex: forced, gidIndexSource: 'override', ipv4: entry.ipv4 ?? anyIpv4?.ipv4 ?? null, reason: null };
+    return { gidIndex: forced, gid: entry.gid, gidIndexSource: 'override', ipv4: entry.ipv4 ?? anyIpv4?.ipv4 ?? null, reason: null };
   }
 
-  if (v2) return { gidIndex: v2.index, gidIndexSource: 'ipv4-rocev2', ipv4: v2.ipv4, reason: null };
+  if (v2) return { gidIndex: v2.index, gid: v2.gid, gidIndexSource: 'ipv4-rocev2', ipv4: v2.ipv4, reason: null };
   const netdev = port.netdev ?? 'its netdev';
   if (anyIpv4) {
     return {
       gidIndex: null,
+      gid: null,
       gidIndexSource: 'none',
       ipv4: anyIpv4.ipv4,
       reason: `${device} port ${port.port} has a GID for ${anyIpv4.ipv4} only as RoCE v1; RoCE v2 is needed (check the device's RoCE mode, or pass gidIndex explicitly)`,
@@ -90,6 +92,7 @@ export function chooseGid(device: string, port: SysfsPort, override?: GidIndexOv
   }
   return {
     gidIndex: null,
+    gid: null,
     gidIndexSource: 'none',
     ipv4: null,
     reason: `${netdev} has no IPv4 address (no IPv4 RoCE v2 GID on ${device} port ${port.port}); give it one, e.g. sudo ip addr add 192.168.100.10/24 dev ${netdev}`,

@@ -12,6 +12,8 @@ export interface Rail {
   ipv4: string | null;
   /** GID index to use: the IPv4 RoCE v2 entry on this netdev (NCCL's rule), unless overridden. */
   gidIndex: number | null;
+  /** The GID at gidIndex (sysfs spelling, 8 groups), what the peer's QP must address; null without gidIndex. */
+  gid?: string | null;
   /** Where gidIndex came from. */
   gidIndexSource: 'ipv4-rocev2' | 'override' | 'none';
   /** Active path MTU in bytes. */
