@@ -251,8 +251,9 @@ export class Channel<R extends Role = Role> {
     socket.write(`${stringifyMessage(message)}\n`);
   }
 
-  readonly #onData = (chunk: Buffer): void => {
-    const { values, error } = this.#decoder.push(chunk);
+  readonly #onData = (chunk: Buffer | string): void => {
+    // A socket given an encoding by someone else delivers strings; take them back to bytes.
+    const { values, error } = this.#decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     for (const value of values) {
       if (!this.#accept(value)) return;
     }

@@ -66,29 +66,41 @@ export function validClientScript(): ClientMessage[] {
   ];
 }
 
+/** The fake session refuses more QPs per rail than this (a real one checks max_qp). */
+export const MAX_FAKE_QPS = 16;
+
 /**
  * A stand-in for the verbs side: answers every request the way a real server would, with
  * made-up QP numbers. Rejects proposals naming rails it does not have.
  */
-export async function fakeServerSession(channel: Channel<'server'>, timeoutMs = 5_000): Promise<void> {
+export async function fakeServerSession(channel: Channel<'server'>, timeoutMs = 5_000, received: ClientMessage[] = []): Promise<ClientMessage[]> {
+  const receive = async <T extends ClientMessage['type']>(types: T[]): Promise<Extract<ClientMessage, { type: T }>> => {
+    const message = await channel.receive(types, timeoutMs);
+    received.push(message);
+    return message;
+  };
   for (;;) {
-    const propose = await channel.receive(['propose', 'bye'], timeoutMs);
-    if (propose.type === 'bye') return;
+    const propose = await receive(['propose', 'bye']);
+    if (propose.type === 'bye') return received;
     const missing = propose.rails.filter((i) => i >= SERVER_RAILS.length);
+    if (propose.qps > MAX_FAKE_QPS) {
+      channel.send({ type: 'reject', code: 'ERR_TOO_MANY_QPS', message: `${propose.qps} QPs per rail, this server allows ${MAX_FAKE_QPS}` });
+      continue;
+    }
     if (missing.length === 0) {
       channel.send({ type: 'accept', rails: endpointsFor(propose, 2) });
       break;
     }
     channel.send({ type: 'reject', code: 'ERR_RAIL_UNKNOWN', message: `no rail ${missing.join(', ')} here`, hint: 'propose rails 0..1' });
   }
-  const connect = await channel.receive(['connect', 'bye'], timeoutMs);
-  if (connect.type === 'bye') return;
+  const connect = await receive(['connect', 'bye']);
+  if (connect.type === 'bye') return received;
   channel.send({ type: 'ready' });
   for (;;) {
-    const start = await channel.receive(['start', 'bye'], timeoutMs);
-    if (start.type === 'bye') return;
+    const start = await receive(['start', 'bye']);
+    if (start.type === 'bye') return received;
     channel.send({ type: 'started' });
-    const finish = await channel.receive(['finish'], timeoutMs);
+    const finish = await receive(['finish']);
     channel.send({ type: 'finished', size: finish.size, counters: { bytes: finish.size * 10, side: 'server' } });
   }
 }
@@ -109,7 +121,9 @@ export async function startServer(overrides: Partial<SessionServerOptions> = {})
     lingerMs: 200,
     log: (line) => logs.push(line),
     serverHello: () => ({ software: 'test-server', rails: SERVER_RAILS }),
-    onSession: (channel) => fakeServerSession(channel),
+    onSession: async (channel) => {
+      await fakeServerSession(channel);
+    },
     ...overrides,
   });
   await server.listen();
@@ -128,6 +142,8 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 3_000, what 
 /** A raw TCP client that collects the server's lines. */
 export class RawClient {
   readonly socket: Socket;
+  /** `127.0.0.1:<local port>`, as the server logs this client (kept: the port is gone after close). */
+  readonly label: string;
   readonly lines: string[] = [];
   #buffer = '';
   #closed: Promise<void>;
@@ -135,6 +151,7 @@ export class RawClient {
 
   private constructor(socket: Socket) {
     this.socket = socket;
+    this.label = `${LOOPBACK}:${socket.localPort}`;
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => {
       this.#buffer += text;
@@ -158,10 +175,6 @@ export class RawClient {
       socket.once('connect', () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
-  }
-
-  get label(): string {
-    return `${LOOPBACK}:${this.socket.localPort}`;
   }
 
   write(data: string | Buffer): void {
