@@ -6,15 +6,14 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-const NOT_ERRORS = new Set(['commander.helpDisplayed', 'commander.version']);
-
 /**
  * Turns whatever a command threw into stderr text and an exit code. Commander has already
  * printed its own usage message. Without --debug an error is one line plus a hint; with it,
  * the stack and the native fields too.
  */
 export function reportError(err: unknown, debug: boolean, write: (text: string) => void): number {
-  if (err instanceof CommanderError) return NOT_ERRORS.has(err.code) ? EXIT_OK : EXIT_USAGE;
+  // Commander exits 0 for --help, `help <cmd>` and --version, 1 for every command-line mistake.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   if (err instanceof RdmaError) {
     write(`spark-rdma: ${err.message}\n`);
     if (err.hint && !err.message.includes(err.hint)) write(`hint: ${err.hint}\n`);
