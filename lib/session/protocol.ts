@@ -33,6 +33,8 @@ export const LIMITS = {
   softwareChars: 200,
   deviceChars: 64,
   messageChars: 4096,
+  /** Levels of nesting allowed in a counters object. */
+  countersDepth: 8,
 } as const;
 
 export type Role = 'client' | 'server';

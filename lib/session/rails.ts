@@ -7,10 +7,13 @@ function isMtu(value: number): value is Mtu {
   return (LIMITS.mtus as readonly number[]).includes(value);
 }
 
-/** A rail as the hello shows it; `gid` is the GID at rail.gidIndex (discovery does not keep it). */
-export function helloRail(rail: Rail, gid: string | null): HelloRail {
+/** A rail as the hello shows it; the GID is rail.gid unless `gid` is given. */
+export function helloRail(rail: Rail, gid: string | null = rail.gid ?? null): HelloRail {
   if (!isMtu(rail.activeMtu)) {
-    throw invalidArgument(`rail ${rail.index} (${rail.device}) has active MTU ${rail.activeMtu}, not one of ${LIMITS.mtus.join(', ')}`);
+    throw invalidArgument(
+      `rail ${rail.index} (${rail.device}) has active MTU ${rail.activeMtu}, not one of ${LIMITS.mtus.join(', ')}`,
+      'check the port with `ibv_devinfo`; RoCE path MTUs are 256..4096',
+    );
   }
   return {
     index: rail.index,

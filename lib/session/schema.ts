@@ -135,10 +135,26 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Any JSON object (its contents are the caller's business). */
-export function anyObject(): Check<Record<string, unknown>> {
+/** How deep a JSON value nests (stops counting past `limit`, so it never recurses far). */
+function depthOf(value: unknown, limit: number): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  if (limit <= 0) return 1;
+  let deepest = 0;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    deepest = Math.max(deepest, depthOf(item, limit - 1));
+    if (deepest >= limit) break;
+  }
+  return deepest + 1;
+}
+
+/**
+ * Any JSON object nested at most `maxDepth` levels (its contents are the caller's business;
+ * the bound keeps a peer from handing recursive printers a 30,000-level tree).
+ */
+export function anyObject(maxDepth: number): Check<Record<string, unknown>> {
   return (value, path) => {
     if (!isPlainObject(value)) throw protocolError(`${fieldName(path)} must be an object, got ${describe(value)}`);
+    if (depthOf(value, maxDepth) > maxDepth) throw protocolError(`${fieldName(path)} nests deeper than ${maxDepth} levels`);
     return value;
   };
 }

@@ -41,7 +41,7 @@ const port = int(LIMITS.port.min, LIMITS.port.max);
 const mtu = oneOf(LIMITS.mtus);
 const errorCode = text(1, 64, /^[A-Z][A-Z0-9_]*$/, 'an error code such as ERR_RDMA_WC');
 const humanText = text(0, LIMITS.messageChars);
-const counters = nullable(anyObject());
+const counters = nullable(anyObject(LIMITS.countersDepth));
 const size = int(LIMITS.sizes.min, LIMITS.sizes.max);
 
 const helloRail = object({

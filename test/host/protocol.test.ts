@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { RdmaError } from '../../lib/errors.js';
 import { Conversation } from '../../lib/session/conversation.js';
-import { LineDecoder, parseMessage, stringifyMessage, type AcceptMessage, type ClientMessage } from '../../lib/session/index.js';
+import type { Rail } from '../../lib/rails/types.js';
+import { helloRail, LineDecoder, parseMessage, stringifyMessage, type AcceptMessage, type ClientMessage } from '../../lib/session/index.js';
 import { endpointsFor, PROPOSAL, SERVER_RAILS } from './session-helpers.js';
 
 function rejectionOf(fn: () => unknown): RdmaError {
@@ -123,6 +124,17 @@ describe('message validation', () => {
     expect(fromServer.message).toBe('protocol version mismatch: the server speaks version 0, this client speaks version 1');
     // A version that is not an integer is plain bad input.
     expect(rejectionOf(() => parseMessage({ type: 'hello', version: '1', software: 'x' }, 'client')).code).toBe('ERR_PROTOCOL');
+  });
+
+  it('bounds how deep counters may nest', () => {
+    let deep: Record<string, unknown> = { bytes: 1 };
+    for (let i = 0; i < 7; i++) deep = { level: deep };
+    expect(parseMessage({ type: 'finish', size: 1, counters: deep }, 'client')).toMatchObject({ counters: deep });
+    const err = rejectionOf(() => parseMessage({ type: 'finished', size: 1, counters: { level: deep } }, 'server'));
+    expect(err.message).toBe("invalid 'finished' from the server: field counters nests deeper than 8 levels");
+    let huge: unknown = 1;
+    for (let i = 0; i < 20_000; i++) huge = [huge];
+    expect(rejectionOf(() => parseMessage({ type: 'finish', size: 1, counters: { x: huge } }, 'client')).message).toMatch(/nests deeper than 8 levels/);
   });
 
   it('escapes peer text in messages so it cannot forge log lines', () => {
@@ -256,5 +268,44 @@ describe('Conversation (the state machine)', () => {
     expect(c.observe('server', { type: 'error', code: 'ERR_X', message: 'gone' })).toBeNull();
     expect(c.ended).toBe(true);
     expect(c.observe('client', PROPOSAL)).toBe("'propose' from the client after the session ended");
+  });
+});
+
+describe('helloRail', () => {
+  const rail: Rail = {
+    index: 1,
+    device: 'roceP2p1s0f1',
+    port: 1,
+    netdev: 'enP2p1s0f1np1',
+    ipv4: '192.168.101.10',
+    gidIndex: 3,
+    gid: '0000:0000:0000:0000:0000:FFFF:C0A8:650A',
+    gidIndexSource: 'ipv4-rocev2',
+    activeMtu: 4096,
+    rateGbps: 200,
+    state: 'ACTIVE',
+    physState: 'LINK_UP',
+    netdevMtu: 9000,
+    carrier: true,
+    pciAddress: '0002:01:00.1',
+  };
+
+  it("describes a discovered rail the way the server's hello must", () => {
+    const hello = helloRail(rail);
+    expect(hello).toEqual({
+      index: 1,
+      device: 'roceP2p1s0f1',
+      port: 1,
+      ipv4: '192.168.101.10',
+      gid: '0000:0000:0000:0000:0000:ffff:c0a8:650a',
+      gidIndex: 3,
+      activeMtu: 4096,
+    });
+    expect(parseMessage({ type: 'hello', version: 1, software: 's', rails: [hello] }, 'server')).toMatchObject({ rails: [hello] });
+    expect(helloRail({ ...rail, gid: null, gidIndex: null }).gid).toBeNull();
+  });
+
+  it('refuses an active MTU the protocol cannot carry, naming it', () => {
+    expect(() => helloRail({ ...rail, activeMtu: 1500 })).toThrow('rail 1 (roceP2p1s0f1) has active MTU 1500, not one of 256, 512, 1024, 2048, 4096');
   });
 });
