@@ -9,6 +9,8 @@ export interface CliContext {
   out: (text: string) => void;
   /** Writes one line to stderr, adding the final newline. */
   err: (text: string) => void;
+  /** A command that ends in a non-error state with its own code (130 after SIGINT) sets this. */
+  exitCode?: number;
 }
 
 /**

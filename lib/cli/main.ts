@@ -55,7 +55,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return EXIT_OK;
+    return ctx.exitCode ?? EXIT_OK;
   } catch (err) {
     const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');
     return reportError(err, debug, io.stderr);

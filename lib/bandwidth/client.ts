@@ -1,0 +1,76 @@
+import { RdmaError } from '../errors.js';
+import type { Rail } from '../rails/types.js';
+import { connectClient } from '../run/client-session.js';
+import { measureSize, type RailWriter } from './measure.js';
+import type { BandwidthOptions, BandwidthParams } from './options.js';
+import type { RunContext } from './run.js';
+import { foldPeer, type LoopbackOrClient } from './sizes.js';
+
+/** The client side of a two-node bandwidth run: one start/finish barrier pair per size. */
+export async function runClientSizes(
+  options: BandwidthOptions,
+  rails: Rail[],
+  _mtus: number[],
+  params: BandwidthParams,
+  ctx: RunContext,
+): Promise<LoopbackOrClient> {
+  const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
+  const session = await connectClient(
+    {
+      peer: options.peer!,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      peerTimeoutMs,
+      ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+    },
+    rails,
+    {
+      test: 'bw',
+      qps: params.qps,
+      sizes: params.sizes,
+      txDepth: params.txDepth,
+      postList: params.postList,
+      signalEvery: params.signalEvery,
+      inlineThreshold: params.inlineThreshold,
+      ...(params.iterations !== undefined ? { iterations: params.iterations } : { durationMs: params.durationMs! }),
+      warmupMs: params.warmupMs,
+      bidir: params.bidir,
+      cm: params.cm,
+    },
+    { regionBytes: Math.max(...params.sizes), txDepth: params.txDepth, inlineBytes: params.inlineThreshold },
+  );
+  ctx.emitProgress(`connected to ${options.peer}: ${rails.length} rail(s), ${params.qps} QP(s) each, MTU ${session.mtu}`);
+  const { channel } = session;
+  try {
+    const sizes: LoopbackOrClient['sizes'] = [];
+    const runSeconds = (params.durationMs ?? 0) / 1000 + params.warmupMs / 1000;
+    for (const size of params.sizes) {
+      if (ctx.signal.aborted) break;
+      channel.send({ type: 'start', size });
+      await channel.receive(['started'], peerTimeoutMs);
+      const writers: RailWriter[] = session.endpoints.map((endpoint, i) => ({ rail: rails[i]!, mtu: session.mtu, endpoint, peer: session.peers[i]! }));
+      // If the server dies mid-run our QPs fail with retry-exceeded; if its TCP side dies
+      // first, the channel's signal tells us and we stop at once.
+      const onPeerGone = () => ctx.emitProgress('the server closed the session during the run');
+      channel.signal.addEventListener('abort', onPeerGone, { once: true });
+      const stopBoth = AbortSignal.any([ctx.signal, channel.signal]);
+      const measured = await measureSize(writers, params, size, ctx.emitSample, stopBoth, options.sysfsRoot);
+      channel.signal.removeEventListener('abort', onPeerGone);
+      if (channel.signal.aborted) {
+        sizes.push(measured);
+        throw new RdmaError(`the server at ${options.peer} ended the session during size ${size}`, {
+          code: 'ERR_PEER_CLOSED',
+          hint: 'see the server log; results measured so far are kept',
+        });
+      }
+      channel.send({ type: 'finish', size, counters: { rails: measured.rails.map((r) => ({ rail: r.rail, gbps: r.gbps, bytes: r.bytes, seconds: r.seconds })) } });
+      const finished = await channel.receive(['finished'], peerTimeoutMs + Math.ceil(runSeconds * 1000));
+      const theirs = finished.counters as { rails?: { rail: number; gbps: number; bytes: number; seconds: number }[] } | null;
+      sizes.push(params.bidir && theirs?.rails ? foldPeer(measured, { rails: theirs.rails }) : measured);
+    }
+    if (!channel.closed) channel.send({ type: 'bye' });
+    return { sizes };
+  } finally {
+    session.close();
+  }
+}

@@ -1,0 +1,108 @@
+import type { WriteBandwidthEngine, WriteBandwidthResult } from '../../binding.js';
+import { counterDelta, readPortCounters, type PortCounterReading } from '../counters/port-counters.js';
+import { RdmaError } from '../errors.js';
+import { loadBinding } from '../native/load.js';
+import type { Rail } from '../rails/types.js';
+import { resolveSysfsRoot } from '../sysfs/root.js';
+import type { RailEndpoint, RailWire } from '../verbs/endpoint.js';
+import type { BandwidthParams } from './options.js';
+import { railBandwidth, totalOf, type BandwidthSample, type RailBandwidth, type SizeResult } from './result.js';
+
+/** One rail's writing side: its endpoint, connected to the peer described by `peer`. */
+export interface RailWriter {
+  rail: Rail;
+  mtu: number;
+  endpoint: RailEndpoint;
+  peer: RailWire;
+}
+
+export interface RailFailure {
+  rail: number;
+  device: string;
+  error: RdmaError;
+}
+
+export interface MeasuredSize extends SizeResult {
+  failures: RailFailure[];
+  raws: WriteBandwidthResult[];
+}
+
+function asRdmaError(err: unknown): RdmaError {
+  if (err instanceof RdmaError) return err;
+  return new RdmaError(err instanceof Error ? err.message : String(err), { code: 'ERR_RDMA_INTERNAL' });
+}
+
+/**
+ * Runs one message size on every rail at once (one engine thread per rail) and returns each
+ * rail's counters next to the device's own. A rail that fails does not take the others down.
+ */
+export async function measureSize(
+  writers: RailWriter[],
+  params: BandwidthParams,
+  size: number,
+  onSample: (s: BandwidthSample) => void,
+  signal: AbortSignal | undefined,
+  sysfsRoot: string | undefined,
+): Promise<MeasuredSize> {
+  const native = loadBinding();
+  const root = resolveSysfsRoot(sysfsRoot !== undefined ? { sysfsRoot } : {}).root;
+  const before: PortCounterReading[] = writers.map((w) => readPortCounters(root, w.rail.device, w.rail.port));
+  const samples: BandwidthSample[][] = writers.map(() => []);
+  const engines: WriteBandwidthEngine[] = writers.map(
+    (w) =>
+      new native.WriteBandwidthEngine(w.endpoint.cq, w.endpoint.writeTargets(w.peer), {
+        size,
+        txDepth: params.txDepth,
+        postList: params.postList,
+        signalEvery: params.signalEvery,
+        inlineThreshold: params.inlineThreshold,
+        ...(params.iterations !== undefined ? { iterations: params.iterations } : { durationMs: params.durationMs! }),
+        warmupMs: params.warmupMs,
+        intervalMs: params.intervalMs,
+        completionTimeoutMs: params.completionTimeoutMs,
+      }),
+  );
+  const stopAll = () => engines.forEach((e) => e.stop());
+  if (signal?.aborted) stopAll();
+  signal?.addEventListener('abort', stopAll, { once: true });
+  const settled = await Promise.allSettled(
+    engines.map((engine, i) =>
+      engine.start((s) => {
+        const w = writers[i]!;
+        const sample: BandwidthSample = {
+          rail: w.rail.index,
+          device: w.rail.device,
+          size,
+          t: s.tNs / 1e9,
+          seconds: s.intervalNs / 1e9,
+          bytes: s.bytes,
+          gbps: s.intervalNs > 0 ? (s.bytes * 8) / s.intervalNs : 0,
+        };
+        samples[i]!.push(sample);
+        onSample(sample);
+      }),
+    ),
+  );
+  signal?.removeEventListener('abort', stopAll);
+
+  const rails: RailBandwidth[] = [];
+  const raws: WriteBandwidthResult[] = [];
+  const failures: RailFailure[] = [];
+  settled.forEach((outcome, i) => {
+    const w = writers[i]!;
+    if (outcome.status === 'rejected') {
+      failures.push({ rail: w.rail.index, device: w.rail.device, error: asRdmaError(outcome.reason) });
+      return;
+    }
+    const raw = outcome.value;
+    const delta = counterDelta(before[i]!, readPortCounters(root, w.rail.device, w.rail.port));
+    const counters = {
+      delta,
+      expectedDataPackets: raw.messages * Math.ceil(size / w.mtu),
+      counterBytes: delta.txBytes,
+    };
+    rails.push(railBandwidth(w.rail, size, w.mtu, raw, samples[i]!, counters));
+    raws.push(raw);
+  });
+  return { size, rails, total: totalOf(rails, raws), failures, raws };
+}

@@ -1,0 +1,127 @@
+import { invalidArgument } from '../errors.js';
+
+/** Everything a bandwidth run can be told. Defaults follow ib_write_bw where it has one. */
+export interface BandwidthOptions {
+  /** Peer address: run as the client of a `spark-rdma bw` server there. */
+  peer?: string;
+  /** Both ends in this process, each rail writing to its own device. */
+  loopback?: boolean;
+  /** Out-of-band TCP port (default 18515, as perftest). */
+  port?: number;
+  /** Use the first N discovered rails (default: all). */
+  rails?: number;
+  /** Use exactly these devices, in this order. */
+  devices?: string[];
+  /** QPs per rail (default 1). */
+  qps?: number;
+  /** Message sizes; each is measured in turn (default [65536]). */
+  sizes?: number[];
+  /** Timed phase length per size (default 5000 ms unless iterations is given). */
+  durationMs?: number;
+  /** Messages per QP per size instead of a duration. */
+  iterations?: number;
+  /** Outstanding WRs per QP (default 128). */
+  txDepth?: number;
+  /** WRs per doorbell (default 1). */
+  postList?: number;
+  /** One signaled WR per this many (default min(100, txDepth)). */
+  signalEvery?: number;
+  /** Post inline at or below this size (default 0: never, as ib_write_bw). */
+  inlineThreshold?: number;
+  /** Untimed warm-up before each size (default 500 ms). */
+  warmupMs?: number;
+  /** Sample interval (default 1000 ms). */
+  intervalMs?: number;
+  /** Bring QPs up with rdma_cm instead of the out-of-band exchange. */
+  cm?: boolean;
+  /** Both sides write at once. */
+  bidir?: boolean;
+  /** Path MTU (default: the rail's active MTU). */
+  mtu?: number;
+  /** Force the GID index on every rail. */
+  gidIndex?: number;
+  /** Ends the run early; what was measured is still returned. */
+  signal?: AbortSignal;
+  /** sysfs root for discovery and counters (tests). */
+  sysfsRoot?: string;
+  /** Deadlines. */
+  connectTimeoutMs?: number;
+  peerTimeoutMs?: number;
+  completionTimeoutMs?: number;
+}
+
+export interface BandwidthParams {
+  sizes: number[];
+  qps: number;
+  txDepth: number;
+  postList: number;
+  signalEvery: number;
+  inlineThreshold: number;
+  durationMs?: number;
+  iterations?: number;
+  warmupMs: number;
+  intervalMs: number;
+  bidir: boolean;
+  cm: boolean;
+  completionTimeoutMs: number;
+}
+
+export const DEFAULT_PORT = 18515;
+
+function positiveInt(name: string, flag: string, value: number | undefined, fallback: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1 || v > max) {
+    throw invalidArgument(`${name} ${v} is out of range: it must be a whole number from 1 to ${max}`, `pass ${flag} with a value in that range`);
+  }
+  return v;
+}
+
+/**
+ * Fills defaults and checks each value on its own and against the others. Device limits
+ * (max_qp, max_qp_wr, max_mr_size) are checked later, once the rails are known.
+ */
+export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
+  if (o.durationMs !== undefined && o.iterations !== undefined) {
+    throw invalidArgument('both a duration and an iteration count were given', 'pass either --duration or --iters, not both');
+  }
+  if (o.durationMs !== undefined && !(o.durationMs > 0)) {
+    throw invalidArgument(`duration ${o.durationMs / 1000} s is not positive`, 'pass --duration with a value above 0 (seconds)');
+  }
+  const sizes = o.sizes ?? [65536];
+  if (sizes.length === 0) throw invalidArgument('no message sizes given', 'pass --size or --sizes');
+  for (const s of sizes) {
+    if (!Number.isInteger(s) || s < 1 || s > 2 ** 31) {
+      throw invalidArgument(`message size ${s} is out of range: it must be from 1 byte to 2 GiB`, 'pass --size with e.g. 65536 or 64K');
+    }
+  }
+  const txDepth = positiveInt('tx depth', '--tx-depth', o.txDepth, 128, 1 << 20);
+  const postList = positiveInt('post list', '--post-list', o.postList, 1, 1024);
+  if (postList > txDepth) {
+    throw invalidArgument(`post list ${postList} exceeds the tx depth ${txDepth}`, 'a doorbell cannot carry more WRs than may be outstanding: lower --post-list or raise --tx-depth');
+  }
+  const signalEvery = positiveInt('signal interval', '--signal-every', o.signalEvery, Math.min(100, txDepth), 1 << 20);
+  if (signalEvery > txDepth) {
+    throw invalidArgument(`signaling every ${signalEvery} WRs with a tx depth of ${txDepth} would never free the queue`, 'pass --signal-every at most the tx depth');
+  }
+  const inlineThreshold = o.inlineThreshold ?? 0;
+  if (!Number.isInteger(inlineThreshold) || inlineThreshold < 0 || inlineThreshold > 4096) {
+    throw invalidArgument(`inline threshold ${inlineThreshold} is out of range 0..4096`, 'pass --inline with a byte count such as 220, or 0 to disable');
+  }
+  const params: BandwidthParams = {
+    sizes,
+    qps: positiveInt('QPs per rail', '--qps', o.qps, 1, 4096),
+    txDepth,
+    postList,
+    signalEvery,
+    inlineThreshold,
+    warmupMs: o.warmupMs ?? 500,
+    intervalMs: positiveInt('sample interval', '--interval', o.intervalMs, 1000, 3_600_000),
+    bidir: o.bidir ?? false,
+    cm: o.cm ?? false,
+    completionTimeoutMs: o.completionTimeoutMs ?? 5000,
+  };
+  if (!(params.warmupMs >= 0)) throw invalidArgument(`warm-up ${params.warmupMs} ms is negative`, 'pass --warmup 0 or more');
+  if (o.iterations !== undefined) params.iterations = positiveInt('iterations', '--iters', o.iterations, 1, 2 ** 40);
+  else params.durationMs = o.durationMs ?? 5000;
+  return params;
+}

@@ -1,0 +1,18 @@
+import type { MeasuredSize } from './measure.js';
+
+/** What a loopback or client run produces: one measured entry per size. */
+export interface LoopbackOrClient {
+  sizes: MeasuredSize[];
+}
+
+/** In bidirectional runs, hangs the other direction's figures on each rail as `peer`. */
+export function foldPeer(ours: MeasuredSize, theirs: { rails: { rail: number; gbps: number; bytes: number; seconds: number }[] } | null): MeasuredSize {
+  if (!theirs) return ours;
+  return {
+    ...ours,
+    rails: ours.rails.map((r) => {
+      const other = theirs.rails.find((t) => t.rail === r.rail);
+      return { ...r, peer: other ? { gbps: other.gbps, bytes: other.bytes, seconds: other.seconds } : null };
+    }),
+  };
+}

@@ -1,0 +1,46 @@
+import { RdmaError } from '../errors.js';
+import { checkDeviceLimits } from '../run/device-limits.js';
+import { selectRails } from '../run/select-rails.js';
+import { runLoopbackLatency } from './loopback.js';
+import { resolveLatencyParams, type LatencyOptions } from './options.js';
+import type { LatencyResult } from './result.js';
+
+export type { LatencyOptions, LatencyParams } from './options.js';
+export type { LatencyResult, RailLatency } from './result.js';
+
+/**
+ * Measures RDMA WRITE latency the ib_write_lat way (ping-pong, spin on the last byte, half the
+ * round trip per sample) on each selected rail, against a `spark-rdma lat` server or in
+ * loopback, and returns exact statistics over every sample.
+ */
+export async function runLatency(options: LatencyOptions): Promise<LatencyResult> {
+  const params = resolveLatencyParams(options);
+  if (!options.loopback && options.peer === undefined) {
+    throw new RdmaError('runLatency needs a peer address or loopback: true', {
+      code: 'ERR_RDMA_INVALID_ARGUMENT',
+      hint: 'to serve, use serve(); for a one-machine test pass loopback: true',
+    });
+  }
+  const rails = selectRails({
+    ...(options.rails !== undefined ? { rails: options.rails } : {}),
+    ...(options.devices !== undefined ? { devices: options.devices } : {}),
+    ...(options.gidIndex !== undefined ? { gidIndex: options.gidIndex } : {}),
+    ...(options.sysfsRoot !== undefined ? { sysfsRoot: options.sysfsRoot } : {}),
+  });
+  const mtus = rails.map((r) => options.mtu ?? r.activeMtu);
+  checkDeviceLimits(rails, { qps: 1, txDepth: 64, regionBytes: Math.max(...params.sizes), ...(options.mtu !== undefined ? { mtu: options.mtu } : {}) });
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  let results;
+  if (options.loopback) {
+    results = await runLoopbackLatency(rails, mtus, params, signal);
+  } else {
+    const { runLatencyClient } = await import('./client.js');
+    results = await runLatencyClient(options, rails, mtus, params, signal);
+  }
+  return {
+    params: { ...params, mode: options.loopback ? 'loopback' : 'client', peer: options.peer ?? null, rails: rails.map((r) => `${r.device}:${r.port}`), mtu: mtus },
+    rails: results,
+    stoppedEarly: signal.aborted,
+  };
+}

@@ -1,0 +1,76 @@
+import { invalidArgument } from '../errors.js';
+
+/** Options of a write-latency run. Defaults follow ib_write_lat. */
+export interface LatencyOptions {
+  /** Peer address: run as the client of a `spark-rdma lat` server there. */
+  peer?: string;
+  /** Both ends in this process, on each rail's own device. */
+  loopback?: boolean;
+  port?: number;
+  rails?: number;
+  devices?: string[];
+  /** Message sizes (default [2], as ib_write_lat). */
+  sizes?: number[];
+  /** Timed exchanges per size (default 1000 unless durationMs is given). */
+  iterations?: number;
+  durationMs?: number;
+  /** Untimed exchanges first (default 100). */
+  warmupIterations?: number;
+  /** Inline at or below this size (default 220, as ib_write_lat). */
+  inlineThreshold?: number;
+  /** Measure all rails at the same time instead of one after another. */
+  concurrent?: boolean;
+  cm?: boolean;
+  mtu?: number;
+  gidIndex?: number;
+  signal?: AbortSignal;
+  sysfsRoot?: string;
+  /** No write from the peer for this long ends the run with ERR_RDMA_PEER_SILENT (default 5 s). */
+  peerTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface LatencyParams {
+  sizes: number[];
+  iterations?: number;
+  durationMs?: number;
+  warmupIterations: number;
+  inlineThreshold: number;
+  concurrent: boolean;
+  cm: boolean;
+  peerTimeoutMs: number;
+}
+
+export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
+  if (o.durationMs !== undefined && o.iterations !== undefined) {
+    throw invalidArgument('both a duration and an iteration count were given', 'pass either --duration or --iters, not both');
+  }
+  if (o.durationMs !== undefined && !(o.durationMs > 0)) {
+    throw invalidArgument(`duration ${o.durationMs / 1000} s is not positive`, 'pass --duration with a value above 0 (seconds)');
+  }
+  if (o.iterations !== undefined && (!Number.isInteger(o.iterations) || o.iterations < 1 || o.iterations > 1e9)) {
+    throw invalidArgument(`iterations ${o.iterations} is out of range 1..1e9`, 'pass --iters with a whole number such as 1000');
+  }
+  const sizes = o.sizes ?? [2];
+  if (sizes.length === 0) throw invalidArgument('no message sizes given', 'pass --size or --sizes');
+  for (const s of sizes) {
+    if (!Number.isInteger(s) || s < 1 || s > 2 ** 31) {
+      throw invalidArgument(`message size ${s} is out of range: it must be from 1 byte to 2 GiB`, 'pass --size with e.g. 2 or 64K');
+    }
+  }
+  const warmupIterations = o.warmupIterations ?? 100;
+  if (!Number.isInteger(warmupIterations) || warmupIterations < 0) {
+    throw invalidArgument(`warm-up ${warmupIterations} is not a whole number of 0 or more`, 'pass --warmup 0 or more');
+  }
+  const params: LatencyParams = {
+    sizes,
+    warmupIterations,
+    inlineThreshold: o.inlineThreshold ?? 220,
+    concurrent: o.concurrent ?? false,
+    cm: o.cm ?? false,
+    peerTimeoutMs: o.peerTimeoutMs ?? 5000,
+  };
+  if (o.durationMs !== undefined) params.durationMs = o.durationMs;
+  else params.iterations = o.iterations ?? 1000;
+  return params;
+}

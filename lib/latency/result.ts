@@ -1,0 +1,46 @@
+import type { HistogramBucket } from '../stats/histogram.js';
+import type { LatencyStatsUs } from '../stats/latency.js';
+import { summarizeLatency } from '../stats/latency.js';
+import type { Rail } from '../rails/types.js';
+import type { LatencyParams } from './options.js';
+
+export interface RailLatency {
+  rail: number;
+  device: string;
+  port: number;
+  netdev: string;
+  size: number;
+  /** One-way latency (half a ping-pong), microseconds, over every timed sample. */
+  latency: LatencyStatsUs;
+  histogram: HistogramBucket[];
+  exchanges: number;
+  inlineUsed: boolean;
+  stoppedEarly: boolean;
+}
+
+export interface LatencyResult {
+  params: LatencyParams & { mode: 'loopback' | 'client'; peer: string | null; rails: string[]; mtu: number[] };
+  /** One entry per rail and size, in rail order then size order. */
+  rails: RailLatency[];
+  stoppedEarly: boolean;
+}
+
+export function railLatency(
+  rail: Rail,
+  size: number,
+  raw: { samplesNs: Float64Array; exchanges: number; inlineUsed: boolean; stoppedEarly: boolean },
+): RailLatency {
+  const { latency, histogram } = summarizeLatency(raw.samplesNs);
+  return {
+    rail: rail.index,
+    device: rail.device,
+    port: rail.port,
+    netdev: rail.netdev,
+    size,
+    latency,
+    histogram,
+    exchanges: raw.exchanges,
+    inlineUsed: raw.inlineUsed,
+    stoppedEarly: raw.stoppedEarly,
+  };
+}

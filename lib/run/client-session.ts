@@ -1,0 +1,96 @@
+import { RdmaError } from '../errors.js';
+import type { Rail } from '../rails/types.js';
+import { connectSession } from '../session/client.js';
+import type { Channel } from '../session/channel.js';
+import type { Mtu, ProposeMessage } from '../session/protocol.js';
+import { RailEndpoint, type RailWire } from '../verbs/endpoint.js';
+import { fromProtocolRail, toProtocolRail } from '../verbs/wire.js';
+
+export interface ClientSessionOptions {
+  peer: string;
+  port?: number;
+  connectTimeoutMs?: number;
+  /** Deadline of each step that waits for the server (default 10 s). */
+  peerTimeoutMs?: number;
+  mtu?: number;
+}
+
+/** What the test needs once both sides' QPs are in RTS. */
+export interface ConnectedClient {
+  channel: Channel<'client'>;
+  endpoints: RailEndpoint[];
+  /** The server's side of each rail, in rail order. */
+  peers: RailWire[];
+  mtu: number;
+  close(): void;
+}
+
+/**
+ * hello -> propose -> accept -> (open and connect our QPs) -> connect -> ready.
+ * Rail i here pairs with the server's rail i. Every wait has the peer deadline.
+ */
+export async function connectClient(
+  options: ClientSessionOptions,
+  rails: Rail[],
+  proposal: Omit<ProposeMessage, 'type' | 'rails' | 'mtu'>,
+  endpointShape: { regionBytes: number; txDepth: number; inlineBytes: number },
+): Promise<ConnectedClient> {
+  const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
+  const { channel, serverHello } = await connectSession({
+    host: options.peer,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    handshakeTimeoutMs: peerTimeoutMs,
+  });
+  const endpoints: RailEndpoint[] = [];
+  const close = () => {
+    for (const e of endpoints) {
+      try {
+        e.close();
+      } catch {
+        // closing is best effort here; the session is ending anyway
+      }
+    }
+    channel.close();
+  };
+  try {
+    if (serverHello.rails.length < rails.length) {
+      throw new RdmaError(
+        `this side uses ${rails.length} rail(s) but the server at ${options.peer} has ${serverHello.rails.length} (${serverHello.rails.map((r) => r.device).join(', ') || 'none'})`,
+        { code: 'ERR_RDMA_RAIL_MISMATCH', hint: `pass --rails ${serverHello.rails.length} or bring up the server's other rails` },
+      );
+    }
+    const serverRails = serverHello.rails.slice(0, rails.length);
+    const mtu = options.mtu ?? Math.min(...rails.map((r) => r.activeMtu), ...serverRails.map((r) => r.activeMtu));
+    channel.send({ type: 'propose', ...proposal, rails: serverRails.map((r) => r.index), mtu: mtu as Mtu });
+    const answer = await channel.receive(['accept', 'reject'], peerTimeoutMs);
+    if (answer.type === 'reject') {
+      throw new RdmaError(`the server refused the test: ${answer.message}`, {
+        code: answer.code,
+        ...(answer.hint !== undefined ? { hint: answer.hint } : {}),
+      });
+    }
+    const peers = answer.rails.map(fromProtocolRail);
+    for (const [i, rail] of rails.entries()) {
+      const endpoint = RailEndpoint.open({
+        device: rail.device,
+        port: rail.port,
+        gidIndex: rail.gidIndex!,
+        mtu,
+        qps: proposal.qps,
+        ...endpointShape,
+      });
+      endpoints.push(endpoint);
+      endpoint.connect(peers[i]!);
+    }
+    channel.send({ type: 'connect', rails: endpoints.map((e, i) => toProtocolRail(serverRails[i]!.index, e.wire())) });
+    await channel.receive(['ready'], peerTimeoutMs);
+    return { channel, endpoints, peers, mtu, close };
+  } catch (err) {
+    if (err instanceof RdmaError && !channel.closed && err.code !== 'ERR_PEER_CLOSED') {
+      channel.fail({ code: err.code, message: err.message, hint: err.hint });
+    }
+    close();
+    throw err;
+  }
+}

@@ -1,0 +1,94 @@
+import { RdmaError } from '../errors.js';
+import { loadBinding } from '../native/load.js';
+import { discoverRails } from '../rails/discover.js';
+import type { Rail } from '../rails/types.js';
+import { helloRail } from '../session/rails.js';
+import { SessionServer, type SessionServerStats } from '../session/server.js';
+import { softwareName } from '../session/software.js';
+import { DEFAULT_SESSION_PORT } from '../session/protocol.js';
+import { serveSession } from './session.js';
+
+export interface ServeOptions {
+  /** TCP port (default 18515; 0 picks a free one). */
+  port?: number;
+  /** Addresses to bind. Default: the rails' IPv4 addresses (never 0.0.0.0 unless given here). */
+  bind?: string[];
+  /** Sessions at once (default 1: a benchmark server should not share its rails). */
+  maxSessions?: number;
+  /** Deadline for each client step (default 10 s). */
+  peerTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  maxLineBytes?: number;
+  /** Force a GID index on every rail. */
+  gidIndex?: number;
+  sysfsRoot?: string;
+  log?: (line: string) => void;
+  /** Stop serving when aborted. */
+  signal?: AbortSignal;
+}
+
+/** A running `spark-rdma bw`/`lat` server. */
+export interface SparkServer {
+  readonly port: number;
+  readonly endpoints: string[];
+  readonly rails: Rail[];
+  stats(): SessionServerStats;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves bandwidth and latency sessions on this machine's rails, like ib_write_bw without a
+ * peer argument, but for every rail at once and with deadlines on every step.
+ */
+export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
+  const log = options.log ?? (() => undefined);
+  const rails = discoverRails({
+    ...(options.sysfsRoot !== undefined ? { sysfsRoot: options.sysfsRoot } : {}),
+    ...(options.gidIndex !== undefined ? { gidIndex: options.gidIndex } : {}),
+  });
+  if (rails.length === 0) {
+    throw new RdmaError('this machine has no RDMA rails to serve', {
+      code: 'ERR_RDMA_NO_RAILS',
+      hint: 'bring a RoCE port up with an IPv4 address (spark-rdma devices shows what is there)',
+    });
+  }
+  const addresses = options.bind ?? [...new Set(rails.map((r) => r.ipv4).filter((a): a is string => a !== null))];
+  if (addresses.length === 0) {
+    throw new RdmaError('no rail has an IPv4 address to listen on', {
+      code: 'ERR_RDMA_NO_GID',
+      hint: 'give the rails IPv4 addresses, or pass --bind 0.0.0.0 to listen everywhere',
+    });
+  }
+  const native = loadBinding();
+  const gidOf = (rail: Rail): string | null => {
+    const port = native.queryDevice(rail.device).ports.find((p) => p.port === rail.port);
+    return port?.gids.find((g) => g.index === rail.gidIndex)?.gid ?? null;
+  };
+  const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
+  const server = new SessionServer({
+    addresses,
+    port: options.port ?? DEFAULT_SESSION_PORT,
+    maxSessions: options.maxSessions ?? 1,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? peerTimeoutMs,
+    idleTimeoutMs: peerTimeoutMs,
+    ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+    log,
+    serverHello: () => ({ software: softwareName(), rails: rails.map((r) => helloRail(r, gidOf(r))) }),
+    onSession: (channel) =>
+      serveSession(channel, {
+        rails,
+        ...(options.sysfsRoot !== undefined ? { sysfsRoot: options.sysfsRoot } : {}),
+        log,
+        peerTimeoutMs,
+      }),
+  });
+  await server.listen();
+  options.signal?.addEventListener('abort', () => void server.close(), { once: true });
+  return {
+    port: server.port,
+    endpoints: server.endpoints,
+    rails,
+    stats: () => server.stats,
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,114 @@
+import { measureSize, type MeasuredSize, type RailWriter } from '../bandwidth/measure.js';
+import type { BandwidthParams } from '../bandwidth/options.js';
+import { pingPong, resetRegions, type PingPong } from '../latency/ping-pong.js';
+import type { Rail } from '../rails/types.js';
+import type { Channel } from '../session/channel.js';
+import type { ProposeMessage } from '../session/protocol.js';
+import { RailEndpoint } from '../verbs/endpoint.js';
+import { fromProtocolRail, toProtocolRail } from '../verbs/wire.js';
+import { proposalProblem } from './validate-proposal.js';
+
+export interface ServerSessionOptions {
+  rails: Rail[];
+  sysfsRoot?: string;
+  log: (line: string) => void;
+  /** Deadline for each client step that is not a timed run (default 10 s). */
+  peerTimeoutMs: number;
+}
+
+function bandwidthParams(p: ProposeMessage): BandwidthParams {
+  return {
+    sizes: p.sizes,
+    qps: p.qps,
+    txDepth: p.txDepth,
+    postList: p.postList,
+    signalEvery: p.signalEvery,
+    inlineThreshold: p.inlineThreshold,
+    ...(p.iterations !== undefined ? { iterations: p.iterations } : { durationMs: p.durationMs! }),
+    warmupMs: p.warmupMs,
+    intervalMs: 1000,
+    bidir: p.bidir,
+    cm: p.cm,
+    completionTimeoutMs: 5000,
+  };
+}
+
+/**
+ * One client's session on the server: validate the proposal against our devices, open our
+ * side (registering only the benchmark regions, remote write only on the targets), connect,
+ * then follow the client's start/finish barriers until bye.
+ */
+export async function serveSession(channel: Channel<'server'>, o: ServerSessionOptions): Promise<void> {
+  const proposal = await channel.receive(['propose'], o.peerTimeoutMs);
+  const problem = proposalProblem(proposal, o.rails);
+  if (problem) {
+    channel.send({ type: 'reject', ...problem });
+    o.log(`rejected ${channel.peer}: ${problem.message}`);
+    await channel.receive(['bye'], o.peerTimeoutMs).catch(() => undefined);
+    return;
+  }
+  const rails = proposal.rails.map((i) => o.rails[i]!);
+  const mtu = proposal.mtu ?? Math.min(...rails.map((r) => r.activeMtu));
+  const endpoints: RailEndpoint[] = [];
+  try {
+    for (const rail of rails) {
+      endpoints.push(
+        RailEndpoint.open({
+          device: rail.device,
+          port: rail.port,
+          gidIndex: rail.gidIndex!,
+          mtu,
+          qps: proposal.test === 'lat' ? 1 : proposal.qps,
+          regionBytes: Math.max(...proposal.sizes),
+          txDepth: proposal.test === 'lat' ? 64 : proposal.txDepth,
+          inlineBytes: proposal.inlineThreshold,
+        }),
+      );
+    }
+    channel.send({ type: 'accept', rails: endpoints.map((e, i) => toProtocolRail(proposal.rails[i]!, e.wire())) });
+    const connect = await channel.receive(['connect'], o.peerTimeoutMs);
+    const peers = connect.rails.map(fromProtocolRail);
+    endpoints.forEach((e, i) => e.connect(peers[i]!));
+    channel.send({ type: 'ready' });
+    o.log(`${channel.peer}: ${proposal.test} on ${rails.map((r) => r.device).join(', ')}, ${proposal.qps} QP(s), MTU ${mtu}`);
+
+    const params = bandwidthParams(proposal);
+    const runMs = (proposal.durationMs ?? 0) + proposal.warmupMs;
+    for (;;) {
+      const next = await channel.receive(['start', 'bye'], o.peerTimeoutMs);
+      if (next.type === 'bye') return;
+      const size = next.size;
+      if (proposal.test === 'bw') {
+        let own: Promise<MeasuredSize> | null = null;
+        if (proposal.bidir) {
+          const writers: RailWriter[] = endpoints.map((endpoint, i) => ({ rail: rails[i]!, mtu, endpoint, peer: peers[i]! }));
+          own = measureSize(writers, params, size, () => undefined, channel.signal, o.sysfsRoot);
+        }
+        channel.send({ type: 'started' });
+        // Iteration runs have no known length: allow a generous idle deadline for the finish.
+        const finish = await channel.receive(['finish'], o.peerTimeoutMs + (runMs > 0 ? runMs : 3_600_000));
+        const measured = own ? await own : null;
+        channel.send({
+          type: 'finished',
+          size: finish.size,
+          counters: measured ? { rails: measured.rails.map((r, i) => ({ rail: i, gbps: r.gbps, bytes: r.bytes, seconds: r.seconds })) } : null,
+        });
+      } else {
+        endpoints.forEach(resetRegions);
+        // The responder follows the client until stopped: the client may run rails one by one.
+        const followParams = { sizes: [size], durationMs: 86_400_000, warmupIterations: 0, inlineThreshold: proposal.inlineThreshold, concurrent: true, cm: false, peerTimeoutMs: 86_400_000 };
+        const responders: PingPong[] = endpoints.map((e, i) => pingPong(e, peers[i]!, size, followParams, 'responder', channel.signal));
+        channel.send({ type: 'started' });
+        const finish = await channel.receive(['finish'], o.peerTimeoutMs + (runMs > 0 ? runMs : 3_600_000)).finally(() => {
+          responders.forEach((r) => r.stop());
+        });
+        const outcomes = await Promise.allSettled(responders.map((r) => r.done));
+        const failed = outcomes.find((x) => x.status === 'rejected');
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        channel.send({ type: 'finished', size: finish.size, counters: null });
+      }
+    }
+  } finally {
+    for (const e of endpoints) e.close();
+  }
+}

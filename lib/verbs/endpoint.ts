@@ -1,0 +1,170 @@
+import type {
+  CompletionQueue,
+  Context,
+  MemoryRegion,
+  ProtectionDomain,
+  QueuePair,
+} from '../../binding.js';
+import { RdmaError } from '../errors.js';
+import { loadBinding } from '../native/load.js';
+
+/** What one side tells the other about a rail: enough to bring its QPs up and write to it. */
+export interface RailWire {
+  device: string;
+  port: number;
+  gid: string;
+  mtu: number;
+  qps: QpWire[];
+}
+
+export interface QpWire {
+  qpn: number;
+  psn: number;
+  rkey: number;
+  /** 64-bit address as a decimal string (JSON has no bigint). */
+  addr: string;
+}
+
+export interface EndpointOptions {
+  device: string;
+  port: number;
+  gidIndex: number;
+  /** Path MTU in bytes (both sides must agree). */
+  mtu: number;
+  qps: number;
+  /** Bytes per region: the largest message of the run. */
+  regionBytes: number;
+  /** Send queue depth per QP. */
+  txDepth: number;
+  /** Inline bytes to ask each QP for (0 = none). */
+  inlineBytes: number;
+  /** ACK timeout exponent and retries for RTR/RTS (defaults 14 and 7). */
+  timeout?: number;
+  retryCount?: number;
+}
+
+/**
+ * The verbs objects of one side of one rail: a context, a PD, one CQ shared by all QPs, and
+ * per QP a source region (local access only) and a target region the peer may write
+ * (REMOTE_WRITE, nothing more). close() releases them children first, on every path.
+ */
+export class RailEndpoint {
+  readonly gid: string;
+  readonly qps: QueuePair[] = [];
+  readonly sources: MemoryRegion[] = [];
+  readonly targets: MemoryRegion[] = [];
+  readonly cq: CompletionQueue;
+  private readonly context: Context;
+  private readonly pd: ProtectionDomain;
+  private closed = false;
+
+  private constructor(readonly options: EndpointOptions) {
+    const native = loadBinding();
+    this.context = new native.Context(options.device);
+    try {
+      const info = this.context.query();
+      const port = info.ports.find((p) => p.port === options.port);
+      if (!port) throw new RdmaError(`${options.device} has no port ${options.port}`, { code: 'ERR_RDMA_INVALID_ARGUMENT' });
+      const entry = port.gids.find((g) => g.index === options.gidIndex);
+      if (!entry) {
+        throw new RdmaError(
+          `${options.device} port ${options.port} has no GID at index ${options.gidIndex} (populated: ${port.gids.map((g) => g.index).join(', ') || 'none'})`,
+          { code: 'ERR_RDMA_INVALID_ARGUMENT', hint: 'omit --gid-index to use the IPv4 RoCE v2 entry, or pick one that spark-rdma devices lists' },
+        );
+      }
+      this.gid = entry.gid;
+      this.pd = new native.ProtectionDomain(this.context);
+      // Every signaled WR of every QP may be outstanding at once; one CQ entry each is plenty.
+      this.cq = new native.CompletionQueue(this.context, Math.max(64, options.qps * (options.txDepth + 1)));
+      for (let i = 0; i < options.qps; i++) {
+        this.sources.push(new native.MemoryRegion(this.pd, options.regionBytes));
+        this.targets.push(new native.MemoryRegion(this.pd, options.regionBytes, { remoteWrite: true }));
+        this.qps.push(
+          new native.QueuePair(this.pd, this.cq, {
+            maxSendWr: options.txDepth,
+            maxRecvWr: 1,
+            maxInlineData: options.inlineBytes,
+          }),
+        );
+      }
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  /** Opens the device and creates every object; on failure releases what it made. */
+  static open(options: EndpointOptions): RailEndpoint {
+    return new RailEndpoint(options);
+  }
+
+  wire(): RailWire {
+    return {
+      device: this.options.device,
+      port: this.options.port,
+      gid: this.gid,
+      mtu: this.options.mtu,
+      qps: this.qps.map((qp, i) => ({
+        qpn: qp.qpn,
+        psn: qp.psn,
+        rkey: this.targets[i]!.rkey,
+        addr: this.targets[i]!.addr.toString(),
+      })),
+    };
+  }
+
+  /** Brings every QP to RTS against the peer's QP of the same index. */
+  connect(peer: RailWire): void {
+    if (peer.qps.length !== this.qps.length) {
+      throw new RdmaError(`the peer offered ${peer.qps.length} QPs on ${peer.device}, this side has ${this.qps.length}`, {
+        code: 'ERR_PROTOCOL',
+      });
+    }
+    if (peer.mtu !== this.options.mtu) {
+      throw new RdmaError(
+        `MTU mismatch on rail ${this.options.device}: this side uses ${this.options.mtu}, the peer ${peer.mtu}`,
+        { code: 'ERR_RDMA_MTU_MISMATCH', hint: 'set the same netdev MTU on both ends (9000 gives path MTU 4096), or pass --mtu' },
+      );
+    }
+    const local = {
+      port: this.options.port,
+      gidIndex: this.options.gidIndex,
+      ...(this.options.timeout !== undefined ? { timeout: this.options.timeout } : {}),
+      ...(this.options.retryCount !== undefined ? { retryCount: this.options.retryCount } : {}),
+    };
+    this.qps.forEach((qp, i) => {
+      const p = peer.qps[i]!;
+      qp.connect({ qpn: p.qpn, psn: p.psn, gid: peer.gid, mtu: peer.mtu }, local);
+    });
+  }
+
+  /** Write targets for the engine: from our source regions into the peer's target regions. */
+  writeTargets(peer: RailWire): { qp: QueuePair; local: MemoryRegion; remoteAddr: bigint; rkey: number }[] {
+    return this.qps.map((qp, i) => ({
+      qp,
+      local: this.sources[i]!,
+      remoteAddr: BigInt(peer.qps[i]!.addr),
+      rkey: peer.qps[i]!.rkey,
+    }));
+  }
+
+  /** Releases QPs, regions, the CQ, the PD and the context, in that order. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const errors: unknown[] = [];
+    const attempt = (fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    for (const qp of this.qps) attempt(() => qp.close());
+    for (const mr of [...this.sources, ...this.targets]) attempt(() => mr.close());
+    if (this.cq) attempt(() => this.cq.close());
+    if (this.pd) attempt(() => this.pd.close());
+    attempt(() => this.context.close());
+    if (errors.length > 0) throw errors[0];
+  }
+}
