@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { startExporter } from '../../monitor/exporter.js';
+import { DEFAULT_EXPORTER_LISTEN } from '../../monitor/listen.js';
+import { abortOnSignals } from '../../monitor/signals.js';
+import type { CliCommand, CliContext } from '../command.js';
+
+interface ExporterCliOptions {
+  listen: string;
+  sysfsRoot?: string;
+}
+
+async function run(ctx: CliContext, opts: ExporterCliOptions): Promise<void> {
+  const stop = abortOnSignals();
+  try {
+    const exporter = await startExporter({
+      listen: opts.listen,
+      env: ctx.env,
+      ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}),
+    });
+    ctx.out(`serving rail counters at ${exporter.url} (Prometheus text format); Ctrl-C to stop`);
+    await new Promise<void>((resolve) => {
+      if (stop.signal.aborted) resolve();
+      else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await exporter.close();
+  } finally {
+    stop.release();
+  }
+}
+
+export const command: CliCommand = {
+  name: 'exporter',
+  register(program: Command, ctx: CliContext) {
+    program
+      .command('exporter')
+      .description("serve the ports' counters at /metrics for Prometheus (totals; rates are left to PromQL)")
+      .option('--listen <address>', 'host:port to listen on (:port for every interface; port 0 picks a free one)', DEFAULT_EXPORTER_LISTEN)
+      .option('--sysfs-root <dir>', 'read this sysfs tree instead of /sys (same as SPARK_RDMA_SYSFS_ROOT)')
+      .addHelpText(
+        'after',
+        '\nEach scrape reads sysfs afresh; there are no background timers. Metrics (labels device, port, netdev, rail):\n' +
+          '  spark_rdma_port_transmit_bytes_total, spark_rdma_port_receive_bytes_total (counters/port_*_data x 4)\n' +
+          '  spark_rdma_port_transmit_packets_total, spark_rdma_port_receive_packets_total\n' +
+          '  spark_rdma_port_counter_total{counter}, spark_rdma_hw_counter_total{counter}\n' +
+          '  spark_rdma_rail_info, spark_rdma_port_up, spark_rdma_port_link_speed_bytes, spark_rdma_devices\n' +
+          'Gb/s in PromQL: rate(spark_rdma_port_transmit_bytes_total[1m]) * 8 / 1e9. See docs/monitoring.md.',
+      )
+      .action((opts: ExporterCliOptions) => run(ctx, opts));
+  },
+};
