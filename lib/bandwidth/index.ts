@@ -54,7 +54,7 @@ async function execute(options: BandwidthOptions, ctx: RunContext): Promise<Band
   });
   let measured: LoopbackOrClient;
   if (options.loopback) {
-    measured = await runLoopbackSizes(rails, mtus, params, ctx, options.sysfsRoot);
+    measured = await runLoopbackSizes(rails, mtus, params, ctx, options.sysfsRoot, options.connectTimeoutMs ?? 10_000);
   } else {
     const { runClientSizes } = await import('./client.js');
     measured = await runClientSizes(options, rails, mtus, params, ctx);

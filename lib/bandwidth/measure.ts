@@ -4,7 +4,8 @@ import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
 import type { Rail } from '../rails/types.js';
 import { resolveSysfsRoot } from '../sysfs/root.js';
-import type { RailEndpoint, RailWire } from '../verbs/endpoint.js';
+import type { RailWire } from '../verbs/endpoint.js';
+import type { RailSide } from '../verbs/rail-side.js';
 import type { BandwidthParams } from './options.js';
 import { railBandwidth, totalOf, type BandwidthSample, type RailBandwidth, type SizeResult } from './result.js';
 
@@ -12,7 +13,7 @@ import { railBandwidth, totalOf, type BandwidthSample, type RailBandwidth, type 
 export interface RailWriter {
   rail: Rail;
   mtu: number;
-  endpoint: RailEndpoint;
+  endpoint: RailSide;
   peer: RailWire;
 }
 

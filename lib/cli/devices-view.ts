@@ -18,7 +18,10 @@ function rateText(port: SysfsPort): string {
 }
 
 // ibdev2netdev prints "(Up)"/"(Down)" from the netdev's operstate; without a netdev, the port's.
+// Virtual netdevs (dummy, veth without a peer) report operstate "unknown" while their carrier is
+// up: the carrier decides then, as `ip link` shows them UP with LOWER_UP.
 function upDown(port: SysfsPort): string {
+  if (port.operstate === 'unknown' && port.carrier !== null) return port.carrier ? '(Up)' : '(Down)';
   if (port.operstate !== null) return port.operstate === 'up' ? '(Up)' : '(Down)';
   return port.state === 'ACTIVE' ? '(Up)' : '(Down)';
 }

@@ -1,48 +1,27 @@
 import type { Rail } from '../rails/types.js';
-import { RailEndpoint } from '../verbs/endpoint.js';
+import { openLoopbackPair } from '../verbs/loopback-pair.js';
 import type { LatencyParams } from './options.js';
 import { pingPong, resetRegions } from './ping-pong.js';
 import { railLatency, type RailLatency } from './result.js';
 
-/** Opens both ends of one rail in this process and connects them. */
-function openPair(rail: Rail, mtu: number, regionBytes: number, inline: number): { a: RailEndpoint; b: RailEndpoint } {
-  const options = {
-    device: rail.device,
-    port: rail.port,
-    gidIndex: rail.gidIndex!,
-    mtu,
-    qps: 1,
-    regionBytes,
-    txDepth: 64,
-    inlineBytes: inline,
-  };
-  const a = RailEndpoint.open(options);
-  try {
-    const b = RailEndpoint.open(options);
-    try {
-      a.connect(b.wire());
-      b.connect(a.wire());
-      return { a, b };
-    } catch (err) {
-      b.close();
-      throw err;
-    }
-  } catch (err) {
-    a.close();
-    throw err;
-  }
-}
-
 async function measureRail(rail: Rail, mtu: number, params: LatencyParams, signal: AbortSignal): Promise<RailLatency[]> {
-  const { a, b } = openPair(rail, mtu, Math.max(...params.sizes), params.inlineThreshold);
+  const pair = await openLoopbackPair(rail, mtu, {
+    qps: 1,
+    regionBytes: Math.max(...params.sizes),
+    txDepth: 64,
+    inlineBytes: params.inlineThreshold,
+    cm: params.cm,
+    timeoutMs: 10_000,
+  });
+  const { a, b } = pair;
   try {
     const out: RailLatency[] = [];
     for (const size of params.sizes) {
       if (signal.aborted) break;
       resetRegions(a);
       resetRegions(b);
-      const responder = pingPong(b, a.wire(), size, params, 'responder', undefined);
-      const initiator = pingPong(a, b.wire(), size, params, 'initiator', signal);
+      const responder = pingPong(b, pair.bPeer, size, params, 'responder', undefined);
+      const initiator = pingPong(a, pair.aPeer, size, params, 'initiator', signal);
       const settled = await Promise.allSettled([initiator.done.finally(() => responder.stop()), responder.done]);
       if (settled[0].status === 'rejected') throw settled[0].reason;
       const initiated = settled[0].value;
@@ -50,8 +29,7 @@ async function measureRail(rail: Rail, mtu: number, params: LatencyParams, signa
     }
     return out;
   } finally {
-    a.close();
-    b.close();
+    pair.close();
   }
 }
 

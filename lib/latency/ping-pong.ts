@@ -1,6 +1,7 @@
 import type { WriteLatencyResult } from '../../binding.js';
 import { loadBinding } from '../native/load.js';
-import type { RailEndpoint, RailWire } from '../verbs/endpoint.js';
+import type { RailWire } from '../verbs/endpoint.js';
+import type { RailSide } from '../verbs/rail-side.js';
 import type { LatencyParams } from './options.js';
 
 /**
@@ -8,7 +9,7 @@ import type { LatencyParams } from './options.js';
  * spin on our own. The initiator's samples are the measurement; the responder just answers.
  */
 export function pingPong(
-  endpoint: RailEndpoint,
+  endpoint: RailSide,
   peer: RailWire,
   size: number,
   params: LatencyParams,
@@ -48,7 +49,7 @@ export interface PingPong {
 }
 
 /** Zeroes both regions' last bytes between sizes so old sequence bytes never read as arrivals. */
-export function resetRegions(endpoint: RailEndpoint): void {
+export function resetRegions(endpoint: RailSide): void {
   endpoint.targets[0]!.view().fill(0);
   endpoint.sources[0]!.view().fill(0);
 }

@@ -7,6 +7,7 @@ import type {
 } from '../../binding.js';
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
+import type { RailSide } from './rail-side.js';
 
 /** What one side tells the other about a rail: enough to bring its QPs up and write to it. */
 export interface RailWire {
@@ -48,7 +49,7 @@ export interface EndpointOptions {
  * per QP a source region (local access only) and a target region the peer may write
  * (REMOTE_WRITE, nothing more). close() releases them children first, on every path.
  */
-export class RailEndpoint {
+export class RailEndpoint implements RailSide {
   readonly gid: string;
   readonly qps: QueuePair[] = [];
   readonly sources: MemoryRegion[] = [];
