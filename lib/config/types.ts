@@ -1,0 +1,54 @@
+import type { Rail } from '../rails/types.js';
+
+/** One environment variable of a launch config, and why it has this value. */
+export interface EnvVariable {
+  name: string;
+  value: string;
+  /** One line a person reads: why this value (rendered as a comment in env/shell formats). */
+  reason: string;
+}
+
+/** A variable the config deliberately leaves unset, and why. */
+export interface UnsetVariable {
+  name: string;
+  reason: string;
+}
+
+/** How many rails a launch config uses: one, or two (or more) bonded by NCCL. */
+export type RailMode = 'single' | 'dual';
+
+/** Single- and multi-rail bandwidth compared from saved `spark-rdma bw --json` results. */
+export interface RailComparison {
+  /** Message size both figures are taken at, in bytes. */
+  size: number;
+  singleGbps: number;
+  /** Where the single-rail figure comes from (a file, or "estimated from <file>"). */
+  singleSource: string;
+  /** True when no single-rail run was given: the fastest rail inside the multi-rail run stands in (then the verdict is single). */
+  singleEstimated: boolean;
+  dualGbps: number;
+  dualSource: string;
+  /** The multi-rail run's rails as `device:port`, in rail order. */
+  dualRails: string[];
+  /** dualGbps / singleGbps. */
+  speedup: number;
+  /** Smallest speedup that counts as clearly faster. */
+  threshold: number;
+  verdict: RailMode;
+}
+
+/** The rails a config uses and why. */
+export interface RailDecision {
+  mode: RailMode;
+  rails: Rail[];
+  /** What decided: --single/--dual/--rails/--devices, saved measurements, or the default. */
+  source: 'explicit' | 'measured' | 'default';
+  /** Sentences a person reads: why this rail set. */
+  reason: string;
+  /** The measured comparison, when measurements were given and had a multi-rail run. */
+  comparison: RailComparison | null;
+}
+
+/** Output formats of the NCCL environment. */
+export type EnvFormat = 'env' | 'shell' | 'docker' | 'json';
+export const ENV_FORMATS: readonly EnvFormat[] = ['env', 'shell', 'docker', 'json'];

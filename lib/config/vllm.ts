@@ -1,0 +1,195 @@
+// vLLM across two nodes with Ray (facts §5): run_cluster.sh per node with the docker arguments
+// it lacks, each node's environment, and the `vllm serve` line. Pure data; render-vllm.ts
+// writes it as commands or scripts.
+import { isIPv4 } from 'node:net';
+import { invalidArgument } from '../errors.js';
+import type { Rail } from '../rails/types.js';
+import { SEED_TOKENS_NOTE } from './compare.js';
+import { ncclConfig, type NcclConfig, type NcclConfigOptions } from './nccl.js';
+import { isPlainValue } from './shell.js';
+import type { EnvVariable, RailDecision } from './types.js';
+
+/** Default image: vLLM's own multi-arch image, the one run_cluster.sh's usage names. An NGC vLLM image works the same (--image). */
+export const DEFAULT_VLLM_IMAGE = 'vllm/vllm-openai:latest';
+/** Default Hugging Face cache, expanded on each node when the script runs. */
+export const DEFAULT_HF_HOME = '$HOME/.cache/huggingface';
+/** Default path of vLLM's examples/online_serving/run_cluster.sh (relative to where the command runs). */
+export const DEFAULT_RUN_CLUSTER = './run_cluster.sh';
+/** The seed setup's serve settings. */
+export const VLLM_SERVE_DEFAULTS = {
+  tensorParallelSize: 2,
+  gpuMemoryUtilization: 0.7,
+  kvCacheDtype: 'fp8',
+  maxNumBatchedTokens: 2048,
+} as const;
+
+/** What run_cluster.sh does not pass and RDMA needs: without them NCCL silently uses sockets. */
+export const RDMA_DOCKER_ARGS: readonly string[] = ['--device', '/dev/infiniband:/dev/infiniband', '--ulimit', 'memlock=-1', '--cap-add', 'IPC_LOCK'];
+
+export interface VllmConfigOptions extends NcclConfigOptions {
+  /** The head node's fabric (rail 0) IPv4 address: Ray head, MASTER_ADDR, its VLLM_HOST_IP. */
+  headIp: string;
+  /** The worker node's fabric (rail 0) IPv4 address: its VLLM_HOST_IP. */
+  workerIp: string;
+  /** Model to serve (Hugging Face id or a path inside the container). */
+  model: string;
+  /** Container image; default {@link DEFAULT_VLLM_IMAGE}. */
+  image?: string;
+  /** Host directory mounted as the container's Hugging Face cache; default {@link DEFAULT_HF_HOME}. */
+  hfHome?: string;
+  /** Path of run_cluster.sh; default {@link DEFAULT_RUN_CLUSTER}. */
+  runCluster?: string;
+  tensorParallelSize?: number;
+  gpuMemoryUtilization?: number;
+  kvCacheDtype?: string;
+  maxNumBatchedTokens?: number;
+}
+
+export interface VllmNode {
+  role: 'head' | 'worker';
+  /** This node's rail address: its VLLM_HOST_IP. */
+  ip: string;
+  /** The node's whole container environment, each variable with its reason. */
+  env: EnvVariable[];
+  /** The run_cluster.sh command as argv, environment inline as -e pairs. */
+  command: string[];
+}
+
+export interface VllmConfig {
+  decision: RailDecision;
+  rails: Rail[];
+  nccl: NcclConfig;
+  model: string;
+  image: string;
+  hfHome: string;
+  runCluster: string;
+  head: VllmNode;
+  worker: VllmNode;
+  /** The serve command (argv) to run inside the head container. */
+  serve: string[];
+  notes: string[];
+}
+
+function checkIp(ip: string, flag: string): string {
+  if (typeof ip !== 'string' || !isIPv4(ip)) {
+    throw invalidArgument(`${flag} "${ip}" is not an IPv4 address`, `pass the node's rail 0 address, e.g. ${flag} 192.168.100.10 (spark-rdma devices shows it)`);
+  }
+  return ip;
+}
+
+function checkWord(value: string | undefined, what: string, fallback: string, example: string): string {
+  const v = value ?? fallback;
+  const plain = v.startsWith('$HOME') ? isPlainValue(v.slice(5) || 'x') : isPlainValue(v);
+  if (!plain) {
+    throw invalidArgument(`${what} ${JSON.stringify(v)} has characters a generated script would have to quote`, `use letters, digits and _ . , : = / @ % + - only, e.g. ${example}`);
+  }
+  return v;
+}
+
+function checkNumber(value: number | undefined, fallback: number, what: string, ok: (v: number) => boolean, range: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw invalidArgument(`${what} ${v} is out of range: it must be ${range}`, `pass ${what} within that range (default ${fallback})`);
+  return v;
+}
+
+/** "0.70" for 0.7 (the seed's spelling), any other value as written. */
+function formatFraction(v: number): string {
+  return Number.isInteger(v * 100) ? v.toFixed(2) : String(v);
+}
+
+function nodeEnv(nccl: NcclConfig, nodeIp: string, headIp: string, netdev: string): EnvVariable[] {
+  const env: EnvVariable[] = [
+    { name: 'VLLM_HOST_IP', value: nodeIp, reason: "this node's rail 0 address: vLLM and Ray bind to it" },
+    { name: 'MASTER_ADDR', value: headIp, reason: "the head node's rail 0 address (torch.distributed rendezvous)" },
+  ];
+  for (const v of nccl.variables) {
+    env.push(v);
+    if (v.name === 'GLOO_SOCKET_IFNAME') env.push({ name: 'TP_SOCKET_IFNAME', value: netdev, reason: 'TensorPipe (torch RPC) on the same netdev' });
+  }
+  env.push(
+    { name: 'RAY_memory_monitor_refresh_ms', value: '0', reason: "GB10 memory is unified: Ray's monitor counts page cache as pressure and kills workers" },
+    { name: 'VLLM_SLEEP_WHEN_IDLE', value: '1', reason: 'idle workers sleep instead of spinning a CPU core (seed setting)' },
+    { name: 'OMP_NUM_THREADS', value: '1', reason: 'one OpenMP thread per process: the Grace cores serve NCCL host staging (seed setting)' },
+  );
+  return env;
+}
+
+function locate(rails: Rail[], headIp: string, workerIp: string): string[] {
+  const notes: string[] = [];
+  const first = rails[0]!;
+  const other = rails.find((r, i) => i > 0 && (r.ipv4 === headIp || r.ipv4 === workerIp));
+  if (first.ipv4 === headIp) notes.push(`this machine is the head (${first.netdev} has ${headIp})`);
+  else if (first.ipv4 === workerIp) notes.push(`this machine is the worker (${first.netdev} has ${workerIp})`);
+  else if (other) {
+    notes.push(
+      `${other.ipv4} is on rail ${other.index} (${other.netdev}), not on rail 0 (${first.netdev}, ${first.ipv4 ?? 'no IPv4'}) which carries ` +
+        `NCCL/Gloo sockets: pass rail 0 addresses as --head-ip/--worker-ip so Ray and NCCL use the same netdev`,
+    );
+  } else {
+    notes.push(`neither ${headIp} nor ${workerIp} is an address of this machine's rail 0 (${first.netdev}, ${first.ipv4 ?? 'no IPv4'}): check them`);
+  }
+  notes.push('the worker is assumed to have the same rail names (devices, netdevs) as this machine, as two DGX Sparks do');
+  return notes;
+}
+
+/**
+ * The two-node vLLM launch: for head and worker the run_cluster.sh command with the docker
+ * arguments RDMA needs and the node's environment, and the `vllm serve` line for the head.
+ */
+export function vllmConfig(opts: VllmConfigOptions): VllmConfig {
+  const headIp = checkIp(opts.headIp, '--head-ip');
+  const workerIp = checkIp(opts.workerIp, '--worker-ip');
+  if (headIp === workerIp) throw invalidArgument(`--head-ip and --worker-ip are both ${headIp}`, 'give each node its own rail 0 address');
+  if (typeof opts.model !== 'string' || opts.model.trim() === '' || /[\s'"\\$`]/.test(opts.model)) {
+    throw invalidArgument(`--model ${JSON.stringify(opts.model)} is not a model name`, 'pass a Hugging Face id such as Qwen/Qwen3-32B (no spaces or quotes)');
+  }
+  const image = checkWord(opts.image, '--image', DEFAULT_VLLM_IMAGE, DEFAULT_VLLM_IMAGE);
+  const hfHome = checkWord(opts.hfHome, '--hf-home', DEFAULT_HF_HOME, '/data/huggingface');
+  const runCluster = checkWord(opts.runCluster, '--run-cluster', DEFAULT_RUN_CLUSTER, './run_cluster.sh');
+  const tp = checkNumber(opts.tensorParallelSize, VLLM_SERVE_DEFAULTS.tensorParallelSize, '--tensor-parallel-size', (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'a whole number from 1 to 64');
+  const gmu = checkNumber(opts.gpuMemoryUtilization, VLLM_SERVE_DEFAULTS.gpuMemoryUtilization, '--gpu-memory-utilization', (v) => v > 0 && v <= 1, 'more than 0 and at most 1');
+  const tokens = checkNumber(opts.maxNumBatchedTokens, VLLM_SERVE_DEFAULTS.maxNumBatchedTokens, '--max-num-batched-tokens', (v) => Number.isInteger(v) && v >= 1, 'a whole number of 1 or more');
+  const kv = opts.kvCacheDtype ?? VLLM_SERVE_DEFAULTS.kvCacheDtype;
+  if (!/^[a-z0-9_]+$/.test(kv)) throw invalidArgument(`--kv-cache-dtype "${kv}" is not a dtype name`, 'pass e.g. fp8 or auto');
+
+  const nccl = ncclConfig(opts);
+  const netdev = nccl.rails[0]!.netdev;
+  const node = (role: 'head' | 'worker', ip: string): VllmNode => {
+    const env = nodeEnv(nccl, ip, headIp, netdev);
+    return {
+      role,
+      ip,
+      env,
+      command: ['bash', runCluster, image, headIp, `--${role}`, hfHome, ...RDMA_DOCKER_ARGS, ...env.flatMap((v) => ['-e', `${v.name}=${v.value}`])],
+    };
+  };
+  const serve = [
+    'vllm', 'serve', opts.model,
+    '--tensor-parallel-size', String(tp),
+    '--distributed-executor-backend', 'ray',
+    '--gpu-memory-utilization', formatFraction(gmu),
+    '--kv-cache-dtype', kv,
+    '--max-num-batched-tokens', String(tokens),
+  ];
+  const notes = [
+    ...locate(nccl.rails, headIp, workerIp),
+    'start the head first, then the worker; keep both running (run_cluster.sh removes its container when it exits)',
+    'leave out --async-scheduling: it does not work across nodes',
+  ];
+  if (nccl.decision.mode === 'dual') {
+    notes.push(`dual rail raises raw bandwidth, but ${SEED_TOKENS_NOTE}: compare tok/s against --single before keeping it`);
+  }
+  return {
+    decision: nccl.decision,
+    rails: nccl.rails,
+    nccl,
+    model: opts.model,
+    image,
+    hfHome,
+    runCluster,
+    head: node('head', headIp),
+    worker: node('worker', workerIp),
+    serve,
+    notes,
+  };
+}
