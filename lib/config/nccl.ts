@@ -61,7 +61,7 @@ export function ncclVariables(rails: readonly Rail[], opts: { debug?: boolean } 
   const unset: UnsetVariable[] = [
     {
       name: 'NCCL_IB_GID_INDEX',
-      reason: `left unset: NCCL finds the IPv4 RoCE v2 GID itself (here: ${gidIndexes}); a fixed index breaks when IPv6 global addresses shift the table`,
+      reason: `NCCL finds the IPv4 RoCE v2 GID itself (here: ${gidIndexes}); a fixed index breaks when IPv6 global addresses shift the table`,
     },
   ];
   return { variables, unset };

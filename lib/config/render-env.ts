@@ -23,7 +23,7 @@ export function renderEnvFile(doc: EnvDocument): string {
     checkEnvEntry(v.name, v.value);
     lines.push('', ...comment(v.reason), `${v.name}=${v.value}`);
   }
-  for (const u of doc.unset) lines.push('', ...comment(`${u.name} is not set here: ${u.reason}`));
+  for (const u of doc.unset) lines.push('', ...comment(`${u.name} is left unset: ${u.reason}`));
   if (doc.footer.length > 0) lines.push('', ...doc.footer.flatMap(comment));
   return `${lines.join('\n')}\n`;
 }
@@ -35,7 +35,7 @@ export function renderShell(doc: EnvDocument): string {
     checkEnvEntry(v.name, v.value);
     lines.push('', ...comment(v.reason), `export ${v.name}=${shellQuote(v.value)}`);
   }
-  for (const u of doc.unset) lines.push('', ...comment(u.reason), `unset ${u.name}`);
+  for (const u of doc.unset) lines.push('', ...comment(`${u.name} is left unset: ${u.reason}`), `unset ${u.name}`);
   if (doc.footer.length > 0) lines.push('', ...doc.footer.flatMap(comment));
   return `${lines.join('\n')}\n`;
 }

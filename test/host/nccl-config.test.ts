@@ -1,0 +1,227 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMeasurement } from '../../lib/config/measurements.js';
+import { ncclConfig, type NcclConfig } from '../../lib/config/nccl.js';
+import { renderNcclConfig } from '../../lib/config/render-nccl.js';
+import { RdmaError } from '../../lib/errors.js';
+import { discoverRails } from '../../lib/rails/discover.js';
+import { brokenSpark } from '../fixtures/host.js';
+import { dockerEnvFile, shellWords, sourcedEnv } from '../fixtures/shell.js';
+import { dgxSparkNode, makeSysfsTree, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
+
+const results = join(import.meta.dirname, '..', 'fixtures', 'results');
+// Labelled by file name (not the absolute path) so rendered text is the same on every machine.
+const measured = (...names: string[]) => names.map((n) => parseMeasurement(readFileSync(join(results, n), 'utf8'), n));
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((c) => c()));
+function tree(spec: MachineSpec): string {
+  const t = makeSysfsTree(spec);
+  cleanups.push(t.cleanup);
+  return t.root;
+}
+
+const envOf = (c: NcclConfig) => Object.fromEntries(c.variables.map((v) => [v.name, v.value]));
+
+const LAYOUTS: SparkIpLayout[] = ['subnet-per-function', 'link-local', 'one-subnet'];
+
+describe.each(LAYOUTS)('NCCL config on a DGX Spark pair, IP layout %s', (layout) => {
+  const roots = [0, 1].map((node) => tree(dgxSparkNode({ ipLayout: layout, node: node as 0 | 1 })));
+
+  it.each([0, 1])('node %i, no measurements: single rail rocep1s0f1, each value on its own', (node) => {
+    const c = ncclConfig({ sysfsRoot: roots[node]! });
+    expect(c.decision.mode).toBe('single');
+    expect(c.decision.source).toBe('default');
+    expect(c.decision.reason).toMatch(/^single rail by default: no measurements were given/);
+    expect(c.decision.reason).toContain('299 tok/s on one rail vs 239 tok/s on two');
+    expect(c.rails.map((r) => r.ipv4)).toEqual([sparkAddresses(layout, node as 0 | 1)[0]]);
+    const env = envOf(c);
+    expect(env.NCCL_IB_HCA).toBe('=rocep1s0f1:1');
+    expect(env.NCCL_NET).toBe('IB');
+    expect(env.NCCL_NET_PLUGIN).toBe('none');
+    expect(env.NCCL_NET_GDR_LEVEL).toBe('LOC');
+    expect(env.NCCL_NET_GDR_C2C).toBe('0');
+    expect(env.NCCL_DMABUF_ENABLE).toBe('0');
+    expect(env.NCCL_SOCKET_IFNAME).toBe('enp1s0f1np1');
+    expect(env.GLOO_SOCKET_IFNAME).toBe('enp1s0f1np1');
+    expect(env.UCX_NET_DEVICES).toBe('enp1s0f1np1');
+    expect(env).not.toHaveProperty('NCCL_IB_GID_INDEX');
+    expect(env).not.toHaveProperty('NCCL_DEBUG');
+    expect(Object.keys(env)).toHaveLength(9);
+  });
+
+  it('dual rail from measurements: both functions in rail order, same on both nodes', () => {
+    const [a, b] = roots.map((root) => ncclConfig({ sysfsRoot: root, measurements: measured('single-rail.json', 'dual-rail-faster.json') }));
+    expect(a!.decision.mode).toBe('dual');
+    expect(a!.decision.source).toBe('measured');
+    expect(envOf(a!).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
+    expect(envOf(a!).NCCL_SOCKET_IFNAME).toBe('enp1s0f1np1');
+    expect(envOf(b!)).toEqual(envOf(a!));
+  });
+});
+
+describe('NCCL config: rail selection', () => {
+  const spark = tree(dgxSparkNode());
+
+  it('dual rail not clearly faster: single rail, and the output says why', () => {
+    const c = ncclConfig({ sysfsRoot: spark, measurements: measured('single-rail.json', 'dual-rail-not-faster.json') });
+    expect(c.decision.mode).toBe('single');
+    expect(c.decision.source).toBe('measured');
+    expect(envOf(c).NCCL_IB_HCA).toBe('=rocep1s0f1:1');
+    const text = renderNcclConfig(c, 'env');
+    expect(text).toContain('# rail choice (measured): single rail: 2 rails measured 113.1 Gb/s');
+    expect(text).toContain('not clearly faster');
+  });
+
+  it('--devices keeps the order given: NCCL_IB_HCA and the socket netdev follow it', () => {
+    const c = ncclConfig({ sysfsRoot: spark, devices: ['roceP2p1s0f1', 'rocep1s0f1:1'] });
+    expect(c.decision.source).toBe('explicit');
+    expect(envOf(c).NCCL_IB_HCA).toBe('=roceP2p1s0f1:1,rocep1s0f1:1');
+    expect(envOf(c).NCCL_SOCKET_IFNAME).toBe('enP2p1s0f1np1');
+  });
+
+  it('--rails 2 is dual; --single wins over it and over measurements; --dual forces two', () => {
+    expect(envOf(ncclConfig({ sysfsRoot: spark, railCount: 2 })).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
+    const single = ncclConfig({ sysfsRoot: spark, railCount: 2, mode: 'single', measurements: measured('single-rail.json', 'dual-rail-faster.json') });
+    expect(envOf(single).NCCL_IB_HCA).toBe('=rocep1s0f1:1');
+    expect(single.decision.reason).toMatch(/^single rail, as asked \(--single\) \(measurements alone would choose: dual rail/);
+    expect(envOf(ncclConfig({ sysfsRoot: spark, mode: 'dual' })).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
+  });
+
+  it('rejects selections that cannot work, naming the value and the fix', () => {
+    const err = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        expect(e).toBeInstanceOf(RdmaError);
+        return e as RdmaError;
+      }
+      throw new Error('expected an RdmaError');
+    };
+    expect(err(() => ncclConfig({ sysfsRoot: spark, devices: ['mlx5_0'] })).message).toBe('device mlx5_0 is not a rail here (rails: rocep1s0f1:1, roceP2p1s0f1:1)');
+    expect(err(() => ncclConfig({ sysfsRoot: spark, railCount: 3 })).message).toContain('asked for 3 rails, this machine has 2');
+    expect(err(() => ncclConfig({ sysfsRoot: spark, railCount: 2, devices: ['rocep1s0f1'] })).message).toBe('both --rails and --devices were given');
+    expect(err(() => ncclConfig({ sysfsRoot: spark, mode: 'dual', railCount: 1 })).message).toContain('dual rail needs 2 rails, the selection has 1');
+    const noIpv4 = tree(brokenSpark.secondFunctionNoIpv4());
+    const e = err(() => ncclConfig({ sysfsRoot: noIpv4, mode: 'dual' }));
+    expect(e.code).toBe('ERR_RDMA_NO_GID');
+    expect(e.message).toContain('roceP2p1s0f1:1 (enP2p1s0f1np1) has no IPv4 RoCE v2 GID');
+    expect(e.hint).toContain('sudo ip addr add');
+    const none = tree(dgxSparkNode({ cabledPort: 0 }));
+    expect(envOf(ncclConfig({ sysfsRoot: none })).NCCL_IB_HCA).toBe('=rocep1s0f0:1');
+    const empty = tree({ devices: [] });
+    expect(err(() => ncclConfig({ sysfsRoot: empty })).code).toBe('ERR_RDMA_NO_RAILS');
+  });
+
+  it('takes rails from the caller instead of discovering them', () => {
+    const rails = discoverRails({ sysfsRoot: tree(rxePair()) });
+    const c = ncclConfig({ rails, railCount: 2 });
+    expect(envOf(c).NCCL_IB_HCA).toBe('=rxe0:1,rxe1:1');
+    expect(envOf(c).NCCL_SOCKET_IFNAME).toBe('rail0');
+    expect(envOf(c).UCX_NET_DEVICES).toBe('rail0');
+  });
+
+  it('NCCL_IB_GID_INDEX stays unset, with the index NCCL will find (shifted by IPv6 globals) in the reason', () => {
+    const plain = ncclConfig({ sysfsRoot: spark, railCount: 2 });
+    expect(plain.unset.map((u) => u.name)).toEqual(['NCCL_IB_GID_INDEX']);
+    expect(plain.unset[0]!.reason).toContain('rocep1s0f1 3, roceP2p1s0f1 3');
+    expect(plain.unset[0]!.reason).toContain('IPv6 global addresses shift the table');
+    const shifted = ncclConfig({ sysfsRoot: tree(brokenSpark.ipv6Globals()) });
+    expect(shifted.unset[0]!.reason).toContain('rocep1s0f1 5');
+  });
+
+  it('--debug-nccl adds NCCL_DEBUG=INFO and NCCL_DEBUG_SUBSYS=INIT,NET; the log check names each rail', () => {
+    const c = ncclConfig({ sysfsRoot: spark, railCount: 2, debug: true });
+    expect(envOf(c).NCCL_DEBUG).toBe('INFO');
+    expect(envOf(c).NCCL_DEBUG_SUBSYS).toBe('INIT,NET');
+    expect(c.verify.expect).toEqual(['Using network IB', 'NET/IB : Using', 'rocep1s0f1:1/RoCE', 'roceP2p1s0f1:1/RoCE', 'via NET/IB/']);
+    expect(c.verify.reject.map((r) => r.text)).toEqual(['/GDRDMA', 'Using network Socket', 'NET/Socket', 'NET/Plugin']);
+  });
+});
+
+describe('NCCL config formats, read back by bash and by the docker env-file rules', () => {
+  let dir = '';
+  let config: NcclConfig;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'spark-rdma-nccl-'));
+    config = ncclConfig({ sysfsRoot: tree(dgxSparkNode()), measurements: measured('single-rail.json', 'dual-rail-faster.json'), debug: true });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('env: bash `set -a; source` exports exactly the variables', () => {
+    const path = join(dir, 'nccl.env');
+    writeFileSync(path, renderNcclConfig(config, 'env'));
+    expect(sourcedEnv(path)).toEqual(envOf(config));
+  });
+
+  it('env: docker --env-file reads the same values (no quotes, no export, comments on their own lines)', () => {
+    const text = renderNcclConfig(config, 'env');
+    expect(dockerEnvFile(text)).toEqual(envOf(config));
+    expect(text).not.toMatch(/^export /m);
+    const assignments = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(assignments).toHaveLength(config.variables.length);
+    for (const line of assignments) expect(line).toMatch(/^[A-Z_a-z0-9]+=[^"'\s$`\\]+$/);
+    expect(dockerEnvFile(text).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
+  });
+
+  it('env and shell: every variable has a one-line reason comment right above it', () => {
+    for (const format of ['env', 'shell'] as const) {
+      const lines = renderNcclConfig(config, format).split('\n');
+      for (const v of config.variables) {
+        const i = lines.findIndex((l) => l === `${format === 'shell' ? 'export ' : ''}${v.name}=${v.value}`);
+        expect(i, `${format} ${v.name}`).toBeGreaterThan(0);
+        expect(lines[i - 1]).toBe(`# ${v.reason}`);
+      }
+    }
+  });
+
+  it('env: the header names the generator, the rails and why; the footer says what the log must show', () => {
+    const text = renderNcclConfig(config, 'env');
+    expect(text.split('\n')[0]).toBe('# NCCL environment for host-staged RoCE (GPUDirect RDMA off), generated by spark-rdma config nccl');
+    expect(text).toContain('# rails: rail 0 rocep1s0f1:1 (enp1s0f1np1, 192.168.100.10); rail 1 roceP2p1s0f1:1 (enP2p1s0f1np1, 192.168.101.10)');
+    expect(text).toContain('# rail choice (measured): dual rail: 2 rails measured 189.9 Gb/s');
+    expect(text).toContain('# NCCL_IB_GID_INDEX is left unset: NCCL finds the IPv4 RoCE v2 GID itself (here: rocep1s0f1 3, roceP2p1s0f1 3)');
+    expect(text).toContain('#   must appear:     via NET/IB/');
+    expect(text).toContain('#   must not appear: /GDRDMA');
+  });
+
+  it('shell: sourcing exports the variables and unsets a stale NCCL_IB_GID_INDEX', () => {
+    const path = join(dir, 'nccl.sh');
+    writeFileSync(path, renderNcclConfig(config, 'shell'));
+    expect(sourcedEnv(path, { NCCL_IB_GID_INDEX: '3' })).toEqual(envOf(config));
+  });
+
+  it('docker: one line of -e flags a shell splits into NAME=value pairs', () => {
+    const text = renderNcclConfig(config, 'docker');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.trimEnd().split('\n')).toHaveLength(1);
+    const words = shellWords(text.trim());
+    const pairs: string[] = [];
+    for (let i = 0; i < words.length; i += 2) {
+      expect(words[i]).toBe('-e');
+      pairs.push(words[i + 1]!);
+    }
+    expect(pairs).toEqual(config.variables.map((v) => `${v.name}=${v.value}`));
+    expect(pairs).toContain('NCCL_IB_HCA==rocep1s0f1:1,roceP2p1s0f1:1');
+  });
+
+  it('json: the env map, reasons, the decision and the log check', () => {
+    const json = JSON.parse(renderNcclConfig(config, 'json')) as Record<string, any>;
+    expect(json.mode).toBe('dual');
+    expect(json.env).toEqual(envOf(config));
+    expect(json.variables.every((v: { reason: string }) => v.reason.length > 10)).toBe(true);
+    expect(json.decision.comparison.speedup).toBeCloseTo(189.9 / 97.3, 10);
+    expect(json.unset[0].name).toBe('NCCL_IB_GID_INDEX');
+    expect(json.verify.expect).toContain('via NET/IB/');
+  });
+
+  it('rejects an unknown format', () => {
+    expect(() => renderNcclConfig(config, 'yaml' as 'env')).toThrow('format "yaml" is not one of env, shell, docker, json');
+  });
+
+  it('golden layout of the dual-rail env file', async () => {
+    await expect(readFileSync(join(dir, 'nccl.env'), 'utf8')).toMatchFileSnapshot('../fixtures/golden/nccl-dual.env');
+  });
+});
