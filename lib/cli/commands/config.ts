@@ -1,0 +1,155 @@
+import type { Command } from 'commander';
+import { DUAL_RAIL_MIN_SPEEDUP } from '../../config/compare.js';
+import { loadMeasurement } from '../../config/measurements.js';
+import { ncclConfig, type NcclConfigOptions } from '../../config/nccl.js';
+import { checkFormat, renderNcclConfig } from '../../config/render-nccl.js';
+import { renderVllmCommands, vllmConfigJson, vllmFiles } from '../../config/render-vllm.js';
+import { DEFAULT_HF_HOME, DEFAULT_RUN_CLUSTER, DEFAULT_VLLM_IMAGE, VLLM_SERVE_DEFAULTS, vllmConfig } from '../../config/vllm.js';
+import { writeGeneratedFiles } from '../../config/write-files.js';
+import { invalidArgument } from '../../errors.js';
+import type { CliCommand, CliContext } from '../command.js';
+
+interface RailFlags {
+  rails?: string;
+  devices?: string;
+  single?: boolean;
+  dual?: boolean;
+  from: string[];
+  dualThreshold?: string;
+  debugNccl?: boolean;
+  sysfsRoot?: string;
+}
+
+interface NcclFlags extends RailFlags {
+  format: string;
+}
+
+interface VllmFlags extends RailFlags {
+  headIp: string;
+  workerIp: string;
+  model: string;
+  image?: string;
+  hfHome?: string;
+  runCluster?: string;
+  tensorParallelSize?: string;
+  gpuMemoryUtilization?: string;
+  kvCacheDtype?: string;
+  maxNumBatchedTokens?: string;
+  out?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function wholeNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw invalidArgument(`${flag} "${text}" is not a whole number`, `pass e.g. ${flag} 2`);
+  return Number(text);
+}
+
+function decimal(text: string | undefined, flag: string, example: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(text)) throw invalidArgument(`${flag} "${text}" is not a number`, `pass e.g. ${flag} ${example}`);
+  return Number(text);
+}
+
+/** The rail options both subcommands share, as ncclConfig options. */
+function railOptions(ctx: CliContext, flags: RailFlags): NcclConfigOptions {
+  if (flags.single && flags.dual) throw invalidArgument('both --single and --dual were given', 'pass one of them, or neither to decide from --from measurements');
+  const railCount = wholeNumber(flags.rails, '--rails');
+  const threshold = decimal(flags.dualThreshold, '--dual-threshold', String(DUAL_RAIL_MIN_SPEEDUP));
+  return {
+    env: ctx.env,
+    ...(flags.sysfsRoot !== undefined ? { sysfsRoot: flags.sysfsRoot } : {}),
+    ...(railCount !== undefined ? { railCount } : {}),
+    ...(flags.devices !== undefined ? { devices: flags.devices.split(',').map((d) => d.trim()) } : {}),
+    ...(flags.single ? { mode: 'single' as const } : flags.dual ? { mode: 'dual' as const } : {}),
+    ...(flags.from.length > 0 ? { measurements: flags.from.map(loadMeasurement) } : {}),
+    ...(threshold !== undefined ? { dualThreshold: threshold } : {}),
+    debug: flags.debugNccl === true,
+  };
+}
+
+function addRailOptions(cmd: Command): Command {
+  return cmd
+    .option('--rails <n>', 'use the first N rails')
+    .option('--devices <list>', 'use these rails in this order: device or device:port, comma-separated')
+    .option('--single', 'one rail (rail 0), whatever the measurements say')
+    .option('--dual', 'two rails, whatever the measurements say')
+    .option('--from <file>', 'a saved `spark-rdma bw --json` result; repeat for a single-rail and a dual-rail run', collect, [] as string[])
+    .option('--dual-threshold <x>', `speedup dual rail must measure over single rail to be chosen (default ${DUAL_RAIL_MIN_SPEEDUP})`)
+    .option('--debug-nccl', 'add NCCL_DEBUG=INFO and NCCL_DEBUG_SUBSYS=INIT,NET to check the transport in the log')
+    .option('--sysfs-root <dir>', 'read this sysfs tree instead of /sys (same as SPARK_RDMA_SYSFS_ROOT)');
+}
+
+const RAIL_HELP =
+  '\nRail choice: --single/--dual, else --rails/--devices, else --from measurements (dual rail only when it\n' +
+  `measured >= ${DUAL_RAIL_MIN_SPEEDUP}x single rail: with GPUDirect off a second rail adds host staging; the seed\n` +
+  'setup saw vLLM at 299 tok/s on one rail vs 239 on two), else single rail.';
+
+function runNccl(ctx: CliContext, flags: NcclFlags): void {
+  const format = checkFormat(flags.format);
+  const config = ncclConfig(railOptions(ctx, flags));
+  ctx.io.stdout(renderNcclConfig(config, format));
+}
+
+function runVllm(ctx: CliContext, flags: VllmFlags): void {
+  const tp = wholeNumber(flags.tensorParallelSize, '--tensor-parallel-size');
+  const gmu = decimal(flags.gpuMemoryUtilization, '--gpu-memory-utilization', '0.70');
+  const tokens = wholeNumber(flags.maxNumBatchedTokens, '--max-num-batched-tokens');
+  const config = vllmConfig({
+    ...railOptions(ctx, flags),
+    headIp: flags.headIp,
+    workerIp: flags.workerIp,
+    model: flags.model,
+    ...(flags.image !== undefined ? { image: flags.image } : {}),
+    ...(flags.hfHome !== undefined ? { hfHome: flags.hfHome } : {}),
+    ...(flags.runCluster !== undefined ? { runCluster: flags.runCluster } : {}),
+    ...(tp !== undefined ? { tensorParallelSize: tp } : {}),
+    ...(gmu !== undefined ? { gpuMemoryUtilization: gmu } : {}),
+    ...(flags.kvCacheDtype !== undefined ? { kvCacheDtype: flags.kvCacheDtype } : {}),
+    ...(tokens !== undefined ? { maxNumBatchedTokens: tokens } : {}),
+  });
+  if (flags.out !== undefined) {
+    const paths = writeGeneratedFiles(flags.out, vllmFiles(config));
+    ctx.out([`rails: ${config.rails.map((r) => `${r.device}:${r.port}`).join(', ')} (${config.decision.mode} rail)`, `why: ${config.decision.reason}`, ...paths.map((p) => `wrote ${p}`)].join('\n'));
+    return;
+  }
+  ctx.io.stdout(flags.json ? `${JSON.stringify(vllmConfigJson(config), null, 2)}\n` : renderVllmCommands(config));
+}
+
+export const command: CliCommand = {
+  name: 'config',
+  register(program: Command, ctx: CliContext) {
+    const config = program.command('config').description('launch configs for NCCL and vLLM from this machine\'s rails and saved measurements');
+
+    addRailOptions(
+      config
+        .command('nccl')
+        .description('the NCCL environment for RoCE with GPUDirect off (NCCL_IB_HCA, GDR off, socket netdevs), each value with its reason')
+        .option('--format <format>', 'env (docker --env-file and bash source), shell (export lines), docker (-e flags) or json', 'env'),
+    )
+      .addHelpText('after', RAIL_HELP)
+      .action((flags: NcclFlags) => runNccl(ctx, flags));
+
+    addRailOptions(
+      config
+        .command('vllm')
+        .description('the commands for vLLM on two nodes: run_cluster.sh per node with the RDMA docker arguments and environment, and vllm serve')
+        .requiredOption('--head-ip <ip>', "the head node's rail 0 address (Ray head, MASTER_ADDR)")
+        .requiredOption('--worker-ip <ip>', "the worker node's rail 0 address")
+        .requiredOption('--model <name>', 'model to serve, e.g. Qwen/Qwen3-32B')
+        .option('--image <image>', `container image (default ${DEFAULT_VLLM_IMAGE}; an NGC vLLM image works the same)`)
+        .option('--hf-home <dir>', `Hugging Face cache on each node (default ${DEFAULT_HF_HOME})`)
+        .option('--run-cluster <path>', `vLLM's examples/online_serving/run_cluster.sh (default ${DEFAULT_RUN_CLUSTER})`)
+        .option('--tensor-parallel-size <n>', `vllm serve --tensor-parallel-size (default ${VLLM_SERVE_DEFAULTS.tensorParallelSize})`)
+        .option('--gpu-memory-utilization <x>', `vllm serve --gpu-memory-utilization (default ${VLLM_SERVE_DEFAULTS.gpuMemoryUtilization.toFixed(2)})`)
+        .option('--kv-cache-dtype <dtype>', `vllm serve --kv-cache-dtype (default ${VLLM_SERVE_DEFAULTS.kvCacheDtype})`)
+        .option('--max-num-batched-tokens <n>', `vllm serve --max-num-batched-tokens (default ${VLLM_SERVE_DEFAULTS.maxNumBatchedTokens})`)
+        .option('--out <dir>', 'write head.env, worker.env, start-head.sh, start-worker.sh and serve.sh there instead of printing')
+        .option('--json', 'print the config as JSON'),
+    )
+      .addHelpText('after', RAIL_HELP)
+      .action((flags: VllmFlags) => runVllm(ctx, flags));
+  },
+};
