@@ -38,7 +38,7 @@ export async function runLatencyClient(
       ...(params.iterations !== undefined ? { iterations: params.iterations } : { durationMs: params.durationMs! }),
       warmupMs: 0,
       bidir: false,
-      cm: false,
+      cm: params.cm,
     },
     { regionBytes: Math.max(...params.sizes), txDepth: 64, inlineBytes: params.inlineThreshold },
   );

@@ -2,9 +2,11 @@ import { RdmaError } from '../errors.js';
 import type { Rail } from '../rails/types.js';
 import { connectSession } from '../session/client.js';
 import type { Channel } from '../session/channel.js';
-import type { Mtu, ProposeMessage } from '../session/protocol.js';
+import { DEFAULT_SESSION_PORT, type Mtu, type ProposeMessage } from '../session/protocol.js';
+import { CmRailEndpoint } from '../verbs/cm-endpoint.js';
 import { RailEndpoint, type RailWire } from '../verbs/endpoint.js';
-import { fromProtocolRail, toProtocolRail } from '../verbs/wire.js';
+import type { RailSide } from '../verbs/rail-side.js';
+import { cmPortFor, fromProtocolRail, placeholderRail, toProtocolRail } from '../verbs/wire.js';
 
 export interface ClientSessionOptions {
   peer: string;
@@ -18,7 +20,7 @@ export interface ClientSessionOptions {
 /** What the test needs once both sides' QPs are in RTS. */
 export interface ConnectedClient {
   channel: Channel<'client'>;
-  endpoints: RailEndpoint[];
+  endpoints: RailSide[];
   /** The server's side of each rail, in rail order. */
   peers: RailWire[];
   mtu: number;
@@ -42,7 +44,7 @@ export async function connectClient(
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     handshakeTimeoutMs: peerTimeoutMs,
   });
-  const endpoints: RailEndpoint[] = [];
+  const endpoints: RailSide[] = [];
   const close = () => {
     for (const e of endpoints) {
       try {
@@ -70,20 +72,42 @@ export async function connectClient(
         ...(answer.hint !== undefined ? { hint: answer.hint } : {}),
       });
     }
-    const peers = answer.rails.map(fromProtocolRail);
-    for (const [i, rail] of rails.entries()) {
-      const endpoint = RailEndpoint.open({
-        device: rail.device,
-        port: rail.port,
-        gidIndex: rail.gidIndex!,
-        mtu,
-        qps: proposal.qps,
-        ...endpointShape,
-      });
-      endpoints.push(endpoint);
-      endpoint.connect(peers[i]!);
+    let peers: RailWire[];
+    if (proposal.cm) {
+      // The server listens on each of its rails; connect rail i to server rail i with rdma_cm.
+      const port = options.port ?? DEFAULT_SESSION_PORT;
+      for (const [i, rail] of rails.entries()) {
+        const server = serverRails[i]!;
+        if (server.ipv4 === null || rail.ipv4 === null) {
+          throw new RdmaError(`rail ${i} (${rail.device}) or the server's ${server.device} has no IPv4 address for rdma_cm`, { code: 'ERR_RDMA_NO_GID' });
+        }
+        endpoints.push(
+          await CmRailEndpoint.connect(
+            { device: rail.device, qps: proposal.qps, ...endpointShape, timeoutMs: peerTimeoutMs },
+            server.ipv4,
+            cmPortFor(port, i),
+            rail.ipv4,
+          ),
+        );
+      }
+      peers = (endpoints as CmRailEndpoint[]).map((e) => e.peerWire());
+      channel.send({ type: 'connect', rails: rails.map((rail, i) => placeholderRail(serverRails[i]!.index, rail, mtu, proposal.qps)) });
+    } else {
+      peers = answer.rails.map(fromProtocolRail);
+      for (const [i, rail] of rails.entries()) {
+        const endpoint = RailEndpoint.open({
+          device: rail.device,
+          port: rail.port,
+          gidIndex: rail.gidIndex!,
+          mtu,
+          qps: proposal.qps,
+          ...endpointShape,
+        });
+        endpoints.push(endpoint);
+        endpoint.connect(peers[i]!);
+      }
+      channel.send({ type: 'connect', rails: endpoints.map((e, i) => toProtocolRail(serverRails[i]!.index, e.wire())) });
     }
-    channel.send({ type: 'connect', rails: endpoints.map((e, i) => toProtocolRail(serverRails[i]!.index, e.wire())) });
     await channel.receive(['ready'], peerTimeoutMs);
     return { channel, endpoints, peers, mtu, close };
   } catch (err) {

@@ -65,7 +65,7 @@ export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
     return port?.gids.find((g) => g.index === rail.gidIndex)?.gid ?? null;
   };
   const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
-  const server = new SessionServer({
+  const server: SessionServer = new SessionServer({
     addresses,
     port: options.port ?? DEFAULT_SESSION_PORT,
     maxSessions: options.maxSessions ?? 1,
@@ -74,12 +74,13 @@ export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
     ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
     log,
     serverHello: () => ({ software: softwareName(), rails: rails.map((r) => helloRail(r, gidOf(r))) }),
-    onSession: (channel) =>
+    onSession: (channel): Promise<void> =>
       serveSession(channel, {
         rails,
         ...(options.sysfsRoot !== undefined ? { sysfsRoot: options.sysfsRoot } : {}),
         log,
         peerTimeoutMs,
+        sessionPort: server.port,
       }),
   });
   await server.listen();

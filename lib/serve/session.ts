@@ -4,8 +4,10 @@ import { pingPong, resetRegions, type PingPong } from '../latency/ping-pong.js';
 import type { Rail } from '../rails/types.js';
 import type { Channel } from '../session/channel.js';
 import type { ProposeMessage } from '../session/protocol.js';
-import { RailEndpoint } from '../verbs/endpoint.js';
-import { fromProtocolRail, toProtocolRail } from '../verbs/wire.js';
+import { CmRailEndpoint } from '../verbs/cm-endpoint.js';
+import { RailEndpoint, type RailWire } from '../verbs/endpoint.js';
+import type { RailSide } from '../verbs/rail-side.js';
+import { cmPortFor, fromProtocolRail, placeholderRail, toProtocolRail } from '../verbs/wire.js';
 import { proposalProblem } from './validate-proposal.js';
 
 export interface ServerSessionOptions {
@@ -14,6 +16,8 @@ export interface ServerSessionOptions {
   log: (line: string) => void;
   /** Deadline for each client step that is not a timed run (default 10 s). */
   peerTimeoutMs: number;
+  /** The session's TCP port: rdma_cm listens on the ports after it, one per rail. */
+  sessionPort: number;
 }
 
 function bandwidthParams(p: ProposeMessage): BandwidthParams {
@@ -49,26 +53,36 @@ export async function serveSession(channel: Channel<'server'>, o: ServerSessionO
   }
   const rails = proposal.rails.map((i) => o.rails[i]!);
   const mtu = proposal.mtu ?? Math.min(...rails.map((r) => r.activeMtu));
-  const endpoints: RailEndpoint[] = [];
+  const endpoints: RailSide[] = [];
+  let peers: RailWire[];
+  const shape = {
+    qps: proposal.test === 'lat' ? 1 : proposal.qps,
+    regionBytes: Math.max(...proposal.sizes),
+    txDepth: proposal.test === 'lat' ? 64 : proposal.txDepth,
+    inlineBytes: proposal.inlineThreshold,
+  };
   try {
-    for (const rail of rails) {
-      endpoints.push(
-        RailEndpoint.open({
-          device: rail.device,
-          port: rail.port,
-          gidIndex: rail.gidIndex!,
-          mtu,
-          qps: proposal.test === 'lat' ? 1 : proposal.qps,
-          regionBytes: Math.max(...proposal.sizes),
-          txDepth: proposal.test === 'lat' ? 64 : proposal.txDepth,
-          inlineBytes: proposal.inlineThreshold,
-        }),
+    if (proposal.cm) {
+      // Listen on every rail first, then tell the client where; it connects, we accept.
+      const accepting = rails.map((rail, i) =>
+        CmRailEndpoint.accept({ device: rail.device, ...shape, timeoutMs: o.peerTimeoutMs }, rail.ipv4!, cmPortFor(o.sessionPort, i)),
       );
+      channel.send({ type: 'accept', rails: rails.map((rail, i) => placeholderRail(proposal.rails[i]!, rail, mtu, shape.qps)) });
+      const settled = await Promise.allSettled(accepting);
+      for (const x of settled) if (x.status === 'fulfilled') endpoints.push(x.value);
+      const failed = settled.find((x) => x.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      await channel.receive(['connect'], o.peerTimeoutMs);
+      peers = (endpoints as CmRailEndpoint[]).map((e) => e.peerWire());
+    } else {
+      for (const rail of rails) {
+        endpoints.push(RailEndpoint.open({ device: rail.device, port: rail.port, gidIndex: rail.gidIndex!, mtu, ...shape }));
+      }
+      channel.send({ type: 'accept', rails: endpoints.map((e, i) => toProtocolRail(proposal.rails[i]!, e.wire())) });
+      const connect = await channel.receive(['connect'], o.peerTimeoutMs);
+      peers = connect.rails.map(fromProtocolRail);
+      endpoints.forEach((e, i) => (e as RailEndpoint).connect(peers[i]!));
     }
-    channel.send({ type: 'accept', rails: endpoints.map((e, i) => toProtocolRail(proposal.rails[i]!, e.wire())) });
-    const connect = await channel.receive(['connect'], o.peerTimeoutMs);
-    const peers = connect.rails.map(fromProtocolRail);
-    endpoints.forEach((e, i) => e.connect(peers[i]!));
     channel.send({ type: 'ready' });
     o.log(`${channel.peer}: ${proposal.test} on ${rails.map((r) => r.device).join(', ')}, ${proposal.qps} QP(s), MTU ${mtu}`);
 
@@ -96,7 +110,7 @@ export async function serveSession(channel: Channel<'server'>, o: ServerSessionO
       } else {
         endpoints.forEach(resetRegions);
         // The responder follows the client until stopped: the client may run rails one by one.
-        const followParams = { sizes: [size], durationMs: 86_400_000, warmupIterations: 0, inlineThreshold: proposal.inlineThreshold, concurrent: true, cm: false, peerTimeoutMs: 86_400_000 };
+        const followParams = { sizes: [size], durationMs: 86_400_000, warmupIterations: 0, inlineThreshold: proposal.inlineThreshold, concurrent: true, cm: false, peerTimeoutMs: 3_600_000 };
         const responders: PingPong[] = endpoints.map((e, i) => pingPong(e, peers[i]!, size, followParams, 'responder', channel.signal));
         channel.send({ type: 'started' });
         const finish = await channel.receive(['finish'], o.peerTimeoutMs + (runMs > 0 ? runMs : 3_600_000)).finally(() => {

@@ -12,14 +12,11 @@ export function proposalProblem(p: ProposeMessage, rails: Rail[]): { code: strin
       hint: `run the client with --rails ${rails.length} or fewer`,
     };
   }
-  if (p.cm) {
-    return { code: 'ERR_RDMA_UNSUPPORTED', message: 'this server does not bring QPs up with rdma_cm in a two-node session', hint: 'run without --cm' };
-  }
   const native = loadBinding();
   const regionBytes = Math.max(...p.sizes);
   for (const index of p.rails) {
     const rail = rails[index]!;
-    if (rail.gidIndex === null) {
+    if (rail.gidIndex === null || (p.cm && rail.ipv4 === null)) {
       return { code: 'ERR_RDMA_NO_GID', message: `rail ${index} (${rail.device}) has no IPv4 RoCE v2 GID here`, hint: `give ${rail.netdev} an IPv4 address` };
     }
     const info = native.queryDevice(rail.device);

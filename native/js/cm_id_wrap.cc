@@ -68,9 +68,10 @@ class CmWorker : public Napi::AsyncWorker {
   using Work = std::function<void(CmEventResult&)>;
   using Done = std::function<Napi::Value(Napi::Env, CmEventResult&)>;
 
-  CmWorker(Napi::Env env, std::shared_ptr<CmIdWrap::State> state, Work work, Done done)
+  // `self` (the CmId) stays referenced until the promise settles: `done` may touch it.
+  CmWorker(Napi::Env env, Napi::Object self, std::shared_ptr<CmIdWrap::State> state, Work work, Done done)
       : Napi::AsyncWorker(env, "spark-rdma:cm"), deferred_(Napi::Promise::Deferred::New(env)),
-        state_(std::move(state)), work_(std::move(work)), done_(std::move(done)) {
+        self_(Napi::Persistent(self)), state_(std::move(state)), work_(std::move(work)), done_(std::move(done)) {
     ++state_->pending;
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
@@ -85,6 +86,18 @@ class CmWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     --state_->pending;
+    Napi::HandleScope scope(Env());
+    Settle();
+    self_.Reset();
+  }
+  void OnError(const Napi::Error& e) override {
+    --state_->pending;
+    deferred_.Reject(e.Value());
+    self_.Reset();
+  }
+
+ private:
+  void Settle() {
     Napi::Env env = Env();
     if (failed_) {
       deferred_.Reject(MakeJsError(env, error_).Value());
@@ -96,13 +109,9 @@ class CmWorker : public Napi::AsyncWorker {
       deferred_.Reject(e.Value());
     }
   }
-  void OnError(const Napi::Error& e) override {
-    --state_->pending;
-    deferred_.Reject(e.Value());
-  }
 
- private:
   Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference self_;
   std::shared_ptr<CmIdWrap::State> state_;
   Work work_;
   Done done_;
@@ -201,7 +210,7 @@ Napi::Value CmIdWrap::Resolve(const Napi::CallbackInfo& info) {
   if (!source.empty()) src = Guard(env, [&] { return ParseAddress(source, 0); });
   auto state = state_;
   auto* worker = new CmWorker(
-      env, state,
+      env, Value(), state,
       [state, dst, src, source, timeoutMs, dest](CmEventResult& out) mutable {
         rdma_cm_id* id = state->res->id;
         if (rdma_resolve_addr(id, source.empty() ? nullptr : reinterpret_cast<sockaddr*>(&src),
@@ -245,7 +254,7 @@ Napi::Value CmIdWrap::GetRequest(const Napi::CallbackInfo& info) {
   int timeoutMs = static_cast<int>(ReadNumber(env, info[0], "timeoutMs", 1, 3600000));
   auto state = state_;
   auto* worker = new CmWorker(
-      env, state,
+      env, Value(), state,
       [state, timeoutMs](CmEventResult& out) {
         out = WaitCmEvent(state->res->channel, RDMA_CM_EVENT_CONNECT_REQUEST, timeoutMs,
                           "waiting for an rdma_cm connect request", state->cancel);
@@ -308,9 +317,8 @@ Napi::Value CmIdWrap::Connect(const Napi::CallbackInfo& info) {
   std::vector<uint8_t> data = ReadPrivateData(env, info[0], 56);
   int timeoutMs = static_cast<int>(ReadNumber(env, info[1], "timeoutMs", 1, 3600000));
   auto state = state_;
-  Napi::ObjectReference self = Napi::Persistent(Value());
   auto* worker = new CmWorker(
-      env, state,
+      env, Value(), state,
       [state, data, timeoutMs](CmEventResult& out) {
         rdma_conn_param param = ConnParam(data);
         if (rdma_connect(state->res->id, &param) != 0) ThrowSyscall("rdma_connect", errno, "");
@@ -324,8 +332,6 @@ Napi::Value CmIdWrap::Connect(const Napi::CallbackInfo& info) {
       });
   Napi::Promise promise = worker->Promise();
   worker->Queue();
-  Ref();  // keep `this` alive until the worker settles
-  promise.Get("finally").As<Napi::Function>().Call(promise, {Napi::Function::New(env, [this](const Napi::CallbackInfo&) { Unref(); })});
   return promise;
 }
 
@@ -336,7 +342,7 @@ Napi::Value CmIdWrap::Accept(const Napi::CallbackInfo& info) {
   int timeoutMs = static_cast<int>(ReadNumber(env, info[1], "timeoutMs", 1, 3600000));
   auto state = state_;
   auto* worker = new CmWorker(
-      env, state,
+      env, Value(), state,
       [state, data, timeoutMs](CmEventResult& out) {
         rdma_conn_param param = ConnParam(data);
         if (rdma_accept(state->res->id, &param) != 0) ThrowSyscall("rdma_accept", errno, "");
