@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { doctor, DEFAULT_MEMLOCK_NEEDED } from '../../doctor/doctor.js';
+import { renderDoctorJson, renderDoctorText } from '../../doctor/render.js';
+import { DEV_ROOT_ENV, ETC_ROOT_ENV, PROC_ROOT_ENV } from '../../doctor/roots.js';
+import { RdmaError } from '../../errors.js';
+import { formatByteSize, parseByteSize } from '../../report/units.js';
+import type { CliCommand, CliContext } from '../command.js';
+
+interface DoctorFlags {
+  json?: boolean;
+  sysfsRoot?: string;
+  procRoot?: string;
+  etcRoot?: string;
+  devRoot?: string;
+  memlockNeeded?: string;
+}
+
+function run(ctx: CliContext, flags: DoctorFlags): void {
+  const report = doctor({
+    env: ctx.env,
+    ...(flags.sysfsRoot !== undefined ? { sysfsRoot: flags.sysfsRoot } : {}),
+    ...(flags.procRoot !== undefined ? { procRoot: flags.procRoot } : {}),
+    ...(flags.etcRoot !== undefined ? { etcRoot: flags.etcRoot } : {}),
+    ...(flags.devRoot !== undefined ? { devRoot: flags.devRoot } : {}),
+    ...(flags.memlockNeeded !== undefined ? { memlockNeeded: parseByteSize(flags.memlockNeeded, { min: 0, what: '--memlock-needed' }) } : {}),
+  });
+  ctx.out(flags.json ? renderDoctorJson(report) : renderDoctorText(report));
+  if (!report.ok) {
+    // Exit code 1 when a check failed; warnings alone keep 0.
+    const failed = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}${c.subject ? ` ${c.subject}` : ''}`);
+    throw new RdmaError(`doctor: ${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.join(', ')}`, { code: 'ERR_RDMA_DOCTOR_FAILED' });
+  }
+}
+
+export const command: CliCommand = {
+  name: 'doctor',
+  register(program: Command, ctx: CliContext) {
+    program
+      .command('doctor')
+      .description('check what RoCE with NCCL needs here: IPv4 on both functions, MTU, carrier, GID, PCIe width, memlock, /dev/infiniband, /etc/nccl.conf, CMA')
+      .option('--json', 'print the report as JSON')
+      .option('--memlock-needed <size>', `bytes the planned registrations pin, e.g. 512M (default ${formatByteSize(DEFAULT_MEMLOCK_NEEDED)})`)
+      .option('--sysfs-root <dir>', 'read this tree instead of /sys (same as SPARK_RDMA_SYSFS_ROOT)')
+      .option('--proc-root <dir>', `read this tree instead of /proc: self/limits, meminfo (same as ${PROC_ROOT_ENV})`)
+      .option('--etc-root <dir>', `read this directory instead of /etc: nccl.conf (same as ${ETC_ROOT_ENV})`)
+      .option('--dev-root <dir>', `read this directory instead of /dev: infiniband/ (same as ${DEV_ROOT_ENV})`)
+      .addHelpText('after', '\nEach check is pass, warn (works, but slower or fragile) or fail, with the files read and the fix.\nExit code 1 when any check fails; warnings alone exit 0.')
+      .action((flags: DoctorFlags) => run(ctx, flags));
+  },
+};

@@ -1,0 +1,103 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatByteSize } from '../report/units.js';
+import { listDir, readText } from '../sysfs/read.js';
+import { check, ev, type CheckContext } from './context.js';
+import { meminfoKb, type LimitValue } from './procfs.js';
+import type { DoctorCheck } from './types.js';
+
+const bytesText = (v: LimitValue) => (v === 'unlimited' ? 'unlimited' : formatByteSize(v));
+const atLeast = (v: LimitValue, needed: number) => v === 'unlimited' || v >= needed;
+
+/** `ulimit -l` high enough for the planned registrations (ibv_reg_mr pins against it). */
+export function checkMemlock(ctx: CheckContext): DoctorCheck {
+  const limit = ctx.memlock;
+  const needed = formatByteSize(ctx.memlockNeeded);
+  const persist =
+    'persist: put "* soft memlock unlimited" and "* hard memlock unlimited" in /etc/security/limits.d/90-rdma.conf and log in again; ' +
+    'containers: docker run --ulimit memlock=-1 --cap-add IPC_LOCK';
+  if (limit === null) {
+    const path = join(ctx.roots.proc, 'self', 'limits');
+    return check('memlock', null, 'warn', 'cannot read the memlock limit', [ev(path, null)], `check by hand: ulimit -l (need ${needed} or unlimited)`);
+  }
+  const evidence = [ev(`${limit.source} "Max locked memory"`, limit.text)];
+  if (atLeast(limit.soft, ctx.memlockNeeded)) {
+    return check('memlock', null, 'pass', `memlock limit ${bytesText(limit.soft)}, enough for ${needed} of registrations`, evidence);
+  }
+  const now = limit.hard === 'unlimited' || limit.hard >= ctx.memlockNeeded ? 'ulimit -l unlimited (in this shell: the hard limit allows it); ' : '';
+  return check('memlock', null, 'fail',
+    `memlock limit ${bytesText(limit.soft)} is below the ${needed} the planned registrations need: ibv_reg_mr fails with ENOMEM (NCCL falls back or aborts)`,
+    evidence, `${now}${persist}`);
+}
+
+/** /dev/infiniband/uverbs* present and usable by this user; rdma_cm for connection setup. */
+export function checkDevInfiniband(ctx: CheckContext): DoctorCheck {
+  const dir = join(ctx.roots.dev, 'infiniband');
+  const inContainer = 'in a container: docker run --device /dev/infiniband:/dev/infiniband';
+  if (!existsSync(dir)) {
+    return check('dev-infiniband', null, 'fail', `${dir} is missing: no process here can open an RDMA device`, [ev(dir, '(missing)')],
+      `sudo modprobe ib_uverbs (and mlx5_ib); ${inContainer}`);
+  }
+  const entries = listDir(dir);
+  const uverbs = entries.filter((e) => /^uverbs\d+$/.test(e));
+  const evidence = [ev(dir, entries.join(' ') || '(empty)')];
+  if (uverbs.length === 0) {
+    return check('dev-infiniband', null, 'fail', `no uverbs devices in ${dir}`, evidence, `sudo modprobe ib_uverbs; ${inContainer}`);
+  }
+  const denied = uverbs.filter((u) => !ctx.canAccess(join(dir, u)));
+  for (const u of uverbs) {
+    const path = join(dir, u);
+    let mode = '';
+    try {
+      mode = ` mode ${(statSync(path).mode & 0o777).toString(8)}`;
+    } catch {
+      // stat failing is reported through canAccess
+    }
+    evidence.push(ev(path, `${denied.includes(u) ? 'not accessible' : 'read-write'}${mode}`));
+  }
+  if (denied.length > 0) {
+    return check('dev-infiniband', null, 'fail', `${denied.join(', ')} not readable and writable by this user`, evidence,
+      `sudo chmod 0666 ${denied.map((u) => join(dir, u)).join(' ')} (rdma-core's udev rules normally make them 0666), or run as a user of the owning group`);
+  }
+  const devices = ctx.discovery.devices.length;
+  if (uverbs.length < devices) {
+    return check('dev-infiniband', null, 'warn', `${uverbs.length} uverbs device(s) for ${devices} RDMA devices: some devices cannot be opened`, evidence,
+      'sudo modprobe ib_uverbs, then ls /sys/class/infiniband_verbs to see which devices have one');
+  }
+  if (!entries.includes('rdma_cm')) {
+    return check('dev-infiniband', null, 'warn', `${uverbs.length} uverbs device(s) usable, but no rdma_cm: connecting with rdma_cm (--cm) fails`, evidence, 'sudo modprobe rdma_ucm');
+  }
+  return check('dev-infiniband', null, 'pass', `${uverbs.length} uverbs device(s) usable, rdma_cm present`, evidence);
+}
+
+/** /etc/nccl.conf sets NCCL variables for every process on the host, silently. */
+export function checkNcclConf(ctx: CheckContext): DoctorCheck {
+  const path = join(ctx.roots.etc, 'nccl.conf');
+  const text = readText(path);
+  if (text === null) return check('nccl-conf', null, 'pass', `no ${path}: the launch environment alone configures NCCL`, [ev(path, '(absent)')]);
+  const settings = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#') && l.includes('='));
+  if (settings.length === 0) return check('nccl-conf', null, 'pass', `${path} exists but sets nothing`, [ev(path, '(no NAME=value lines)')]);
+  return check('nccl-conf', null, 'warn',
+    `${path} sets ${settings.map((s) => s.split('=')[0]).join(', ')}: NCCL loads it at init in every process, so a stale value changes HCAs, GDR or the transport without showing in the launch command`,
+    settings.map((s) => ev(path, s)),
+    `sudo mv ${path} ${path}.disabled (or delete the lines spark-rdma config nccl sets); images can carry one too: docker run --rm <image> cat /etc/nccl.conf`);
+}
+
+/** CmaTotal in /proc/meminfo: 0 means no contiguous memory pool was reserved at boot. */
+export function checkCma(ctx: CheckContext): DoctorCheck {
+  const path = join(ctx.roots.proc, 'meminfo');
+  const text = readText(path);
+  const fix = 'reserve a pool at boot: add cma=512M to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, sudo update-grub, reboot';
+  if (text === null) return check('cma', null, 'warn', `cannot read ${path}`, [ev(path, null)], 'check by hand: grep Cma /proc/meminfo');
+  const total = meminfoKb(text, 'CmaTotal');
+  if (total === null) {
+    return check('cma', null, 'warn', 'no CmaTotal in meminfo: the kernel has no contiguous memory allocator', [ev(`${path} CmaTotal`, '(missing)')], fix);
+  }
+  const evidence = [ev(`${path} CmaTotal`, `${total} kB`)];
+  if (total === 0) {
+    return check('cma', null, 'warn',
+      'CmaTotal is 0 kB: no contiguous memory pool is reserved; large contiguous DMA allocations fall back to the page allocator and can fail once memory (shared with the GPU on GB10) is fragmented',
+      evidence, fix);
+  }
+  return check('cma', null, 'pass', `CmaTotal ${total} kB reserved`, evidence);
+}

@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import type { Rail } from '../rails/types.js';
+import { goodputFraction } from '../report/goodput.js';
+import { isZeroGid, parseGid } from '../sysfs/gid.js';
+import { roceMtuForNetdevMtu } from '../sysfs/mtu.js';
+import { readText } from '../sysfs/read.js';
+import type { SysfsGid } from '../sysfs/types.js';
+import { check, ev, netPath, portPath, type CheckContext } from './context.js';
+import type { DoctorCheck } from './types.js';
+
+const pct = (mtu: number) => `${(goodputFraction(mtu) * 100).toFixed(1)} %`;
+
+/** netdev MTU 9000 lets RoCE use path MTU 4096; at 1500 it runs at 1024. */
+export function checkMtu(ctx: CheckContext, rail: Rail): DoctorCheck {
+  const evidence = [ev(netPath(ctx, rail.netdev, 'mtu'), rail.netdevMtu)];
+  const fix = `sudo ip link set dev ${rail.netdev} mtu 9000 (on both nodes; to keep it, set mtu: 9000 in the netplan file, e.g. /etc/netplan/40-cx7.yaml)`;
+  if (rail.netdevMtu === null) return check('mtu', rail.netdev, 'warn', 'netdev MTU unreadable: cannot tell the RoCE path MTU', evidence, fix);
+  const roce = roceMtuForNetdevMtu(rail.netdevMtu);
+  if (roce !== null && roce >= 4096) {
+    return check('mtu', rail.netdev, 'pass', `netdev MTU ${rail.netdevMtu}: RoCE path MTU 4096, at most ${pct(4096)} of line rate`, evidence);
+  }
+  return check('mtu', rail.netdev, 'warn',
+    `netdev MTU ${rail.netdevMtu}: RoCE runs at path MTU ${roce ?? 'none'}, ${roce ? pct(roce) : '0 %'} of line rate instead of ${pct(4096)} at 4096`,
+    evidence, fix);
+}
+
+function isIpv6Global(g: SysfsGid): boolean {
+  const bytes = parseGid(g.gid);
+  if (bytes === null || isZeroGid(bytes) || g.ipv4 !== null) return false;
+  return !(bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80); // not fe80::/10
+}
+
+/** The IPv4 RoCE v2 GID exists; IPv6 globals shifting it and NCCL_IB_GID_INDEX in the environment. */
+export function checkGid(ctx: CheckContext, rail: Rail): DoctorCheck | null {
+  const port = ctx.discovery.devices.find((d) => d.name === rail.device)?.ports.find((p) => p.port === rail.port);
+  if (!port || rail.ipv4 === null) return null; // no IPv4 at all: the ipv4 check reports it
+  const subject = `${rail.device}:${rail.port}`;
+  const gidEv = (i: number) => {
+    const g = port.gids.find((x) => x.index === i);
+    return [ev(portPath(ctx, rail.device, rail.port, 'gids', String(i)), g?.gid), ev(portPath(ctx, rail.device, rail.port, 'gid_attrs', 'types', String(i)), g?.type)];
+  };
+  if (rail.gidIndex === null) {
+    const v1 = port.gids.find((g) => g.ipv4 === rail.ipv4);
+    return check('gid', subject, 'fail', `${rail.ipv4} has a RoCE v1 GID only: RoCE v2 (routable, what NCCL uses) is missing`, v1 ? gidEv(v1.index) : [],
+      `check the GID types: grep . ${portPath(ctx, rail.device, rail.port, 'gid_attrs', 'types')}/*; for rdma_cm: sudo cma_roce_mode -d ${rail.device} -p ${rail.port} -m 2`);
+  }
+  const evidence = gidEv(rail.gidIndex);
+  const globals = port.gids.filter((g) => g.index < rail.gidIndex! && g.netdev === rail.netdev && isIpv6Global(g));
+  const pinned = ctx.env.NCCL_IB_GID_INDEX;
+  if (pinned !== undefined && pinned !== '') {
+    evidence.push(ev('environment NCCL_IB_GID_INDEX', pinned));
+    if (Number(pinned) !== rail.gidIndex) {
+      return check('gid', subject, 'fail', `NCCL_IB_GID_INDEX=${pinned} in this environment, but the IPv4 RoCE v2 GID of ${subject} is index ${rail.gidIndex}`, evidence,
+        'unset NCCL_IB_GID_INDEX (NCCL then finds the IPv4 RoCE v2 entry itself)');
+    }
+  }
+  if (globals.length > 0) {
+    for (const g of globals) evidence.push(ev(portPath(ctx, rail.device, rail.port, 'gids', String(g.index)), `${g.gid} (IPv6 global, ${g.type})`));
+    const addresses = new Set(globals.map((g) => g.gid)).size;
+    return check('gid', subject, 'warn',
+      `IPv4 RoCE v2 GID of ${rail.ipv4} is index ${rail.gidIndex}, shifted by ${addresses} IPv6 global address${addresses === 1 ? '' : 'es'} ` +
+        `(${globals.length} table entr${globals.length === 1 ? 'y' : 'ies'}): ` +
+        'right while NCCL_IB_GID_INDEX stays unset, wrong for anything that hard-codes an index',
+      evidence, `leave NCCL_IB_GID_INDEX unset (spark-rdma config nccl does), or drop the IPv6 globals: sudo ip -6 addr flush dev ${rail.netdev} scope global`);
+  }
+  if (pinned !== undefined && pinned !== '') {
+    return check('gid', subject, 'warn', `NCCL_IB_GID_INDEX=${pinned} matches today, but breaks when addresses change the table`, evidence, 'unset NCCL_IB_GID_INDEX');
+  }
+  return check('gid', subject, 'pass', `IPv4 RoCE v2 GID of ${rail.ipv4} at index ${rail.gidIndex}`, evidence);
+}
+
+const number = (text: string | null) => (text !== null && /^\d+$/.test(text) ? Number(text) : null);
+const gts = (text: string | null) => (text === null ? null : Number(/^([\d.]+)\s*GT\/s/.exec(text)?.[1] ?? NaN));
+
+/** PCIe link of the rail's function trained below its maximum (the pre-2026-04 BIOS left the second function at Gen5 x2). */
+export function checkPcie(ctx: CheckContext, rail: Rail): DoctorCheck | null {
+  if (rail.pciAddress === null) return null;
+  const dir = join(ctx.discovery.root, 'class', 'infiniband', rail.device, 'device');
+  const read = (name: string) => ({ path: join(dir, name), text: readText(join(dir, name)) });
+  const cw = read('current_link_width');
+  const mw = read('max_link_width');
+  const cs = read('current_link_speed');
+  const ms = read('max_link_speed');
+  const width = number(cw.text);
+  if (width === null) return null; // no PCIe attributes (not a PCIe function, or a fixture without them)
+  const evidence = [cw, mw, cs, ms].filter((r) => r.text !== null).map((r) => ev(r.path, r.text));
+  const maxWidth = number(mw.text);
+  const speed = gts(cs.text);
+  const maxSpeed = gts(ms.text);
+  const subject = `${rail.device} (${rail.pciAddress})`;
+  const fix =
+    'update the system firmware (DGX OS: sudo fwupdmgr refresh && sudo fwupdmgr update, or the DGX Dashboard updater), reboot, and check again: ' +
+    `cat ${cw.path}`;
+  if (maxWidth !== null && width < maxWidth) {
+    return check('pcie', subject, 'warn',
+      `PCIe link trained at x${width} of x${maxWidth}: this function gets about ${Math.round((100 * width) / maxWidth)} % of its bandwidth (a BIOS before 2026-04 trained the second function at Gen5 x2)`,
+      evidence, fix);
+  }
+  if (speed !== null && maxSpeed !== null && Number.isFinite(speed) && Number.isFinite(maxSpeed) && speed < maxSpeed) {
+    return check('pcie', subject, 'warn', `PCIe link at ${cs.text}, below its maximum ${ms.text}`, evidence, fix);
+  }
+  const of = maxWidth === null ? ' (maximum unknown)' : ` of x${maxWidth}`;
+  return check('pcie', subject, 'pass', `PCIe x${width}${of}${cs.text ? `, ${cs.text}` : ''}`, evidence);
+}
