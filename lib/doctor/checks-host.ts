@@ -14,7 +14,7 @@ export function checkMemlock(ctx: CheckContext): DoctorCheck {
   const limit = ctx.memlock;
   const needed = formatByteSize(ctx.memlockNeeded);
   const persist =
-    'persist: put "* soft memlock unlimited" and "* hard memlock unlimited" in /etc/security/limits.d/90-rdma.conf and log in again; ' +
+    'put "* soft memlock unlimited" and "* hard memlock unlimited" in /etc/security/limits.d/90-rdma.conf and log in again; ' +
     'containers: docker run --ulimit memlock=-1 --cap-add IPC_LOCK';
   if (limit === null) {
     const path = join(ctx.roots.proc, 'self', 'limits');
@@ -24,10 +24,18 @@ export function checkMemlock(ctx: CheckContext): DoctorCheck {
   if (atLeast(limit.soft, ctx.memlockNeeded)) {
     return check('memlock', null, 'pass', `memlock limit ${bytesText(limit.soft)}, enough for ${needed} of registrations`, evidence);
   }
-  const now = limit.hard === 'unlimited' || limit.hard >= ctx.memlockNeeded ? 'ulimit -l unlimited (in this shell: the hard limit allows it); ' : '';
-  return check('memlock', null, 'fail',
-    `memlock limit ${bytesText(limit.soft)} is below the ${needed} the planned registrations need: ibv_reg_mr fails with ENOMEM (NCCL falls back or aborts)`,
-    evidence, `${now}${persist}`);
+  const low = `memlock limit ${bytesText(limit.soft)} is below the ${needed} the planned registrations need`;
+  const raise = limit.hard === 'unlimited' || limit.hard >= ctx.memlockNeeded
+    ? `ulimit -l unlimited (in this shell: the hard limit allows it); ${persist}`
+    : `raise the hard limit too: ${persist}`;
+  const caps = ctx.capabilities;
+  if (caps.ipcLock === true) {
+    evidence.push(ev(`${caps.path} CapEff`, `${caps.capEff} (CAP_IPC_LOCK)`));
+    return check('memlock', null, 'warn',
+      `${low}; this process is exempt (it holds CAP_IPC_LOCK, e.g. as root), but a process without it (a non-root user, a container without --cap-add IPC_LOCK) fails ibv_reg_mr with ENOMEM`,
+      evidence, raise);
+  }
+  return check('memlock', null, 'fail', `${low}: ibv_reg_mr fails with ENOMEM (NCCL falls back or aborts)`, evidence, raise);
 }
 
 /** /dev/infiniband/uverbs* present and usable by this user; rdma_cm for connection setup. */

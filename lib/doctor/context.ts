@@ -12,6 +12,8 @@ export interface CheckContext {
   roots: HostRoots;
   env: Record<string, string | undefined>;
   memlock: MemlockLimit | null;
+  /** CapEff of this process and whether it holds CAP_IPC_LOCK (null when unreadable). */
+  capabilities: { path: string; capEff: string | null; ipcLock: boolean | null };
   /** Bytes the planned registrations need locked. */
   memlockNeeded: number;
   /** True when the current user may open the path read-write. */

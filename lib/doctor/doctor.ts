@@ -7,7 +7,7 @@ import { checkIpv4, checkLinks } from './checks-ports.js';
 import { checkGid, checkMtu, checkPcie } from './checks-rails.js';
 import { checkCma, checkDevInfiniband, checkMemlock, checkNcclConf } from './checks-host.js';
 import type { CheckContext } from './context.js';
-import { readMemlock, type MemlockLimit } from './procfs.js';
+import { readIpcLock, readMemlock, type MemlockLimit } from './procfs.js';
 import { resolveHostRoots, type HostRootOptions } from './roots.js';
 import type { CheckStatus, DoctorCheck, DoctorReport } from './types.js';
 
@@ -56,6 +56,7 @@ export function doctor(opts: DoctorOptions = {}): DoctorReport {
     roots,
     env: opts.env ?? process.env,
     memlock: (opts.readMemlock ?? (() => readMemlock(roots.proc)))(),
+    capabilities: readIpcLock(roots.proc),
     memlockNeeded: needed,
     canAccess: opts.canAccess ?? defaultAccess,
   };

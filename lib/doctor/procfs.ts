@@ -41,3 +41,13 @@ export function meminfoKb(meminfoText: string, field: string): number | null {
   const m = new RegExp(`^${field}:\\s+(\\d+)\\s*kB\\s*$`, 'm').exec(meminfoText);
   return m ? Number(m[1]) : null;
 }
+
+/** CAP_IPC_LOCK (capability 14) exempts a process from RLIMIT_MEMLOCK when it pins memory for RDMA. */
+const CAP_IPC_LOCK = 14n;
+
+/** Whether the effective capabilities in <procRoot>/self/status include CAP_IPC_LOCK; null when unreadable. */
+export function readIpcLock(procRoot: string): { path: string; capEff: string | null; ipcLock: boolean | null } {
+  const path = join(procRoot, 'self', 'status');
+  const capEff = /^CapEff:\s*([0-9a-f]+)\s*$/im.exec(readText(path) ?? '')?.[1] ?? null;
+  return { path, capEff, ipcLock: capEff === null ? null : ((BigInt(`0x${capEff}`) >> CAP_IPC_LOCK) & 1n) === 1n };
+}

@@ -165,12 +165,20 @@ describe('doctor on broken machines: each fault found, with its evidence and fix
     expect(c.summary).toBe('memlock limit 8MiB is below the 1GiB the planned registrations need: ibv_reg_mr fails with ENOMEM (NCCL falls back or aborts)');
     expect(c.evidence[0]!.path).toBe(`${join(t.proc, 'self', 'limits')} "Max locked memory"`);
     expect(c.evidence[0]!.value).toMatch(/^Max locked memory\s+8388608\s+8388608\s+bytes$/);
-    expect(c.fix).not.toContain('ulimit -l unlimited (in this shell');
+    expect(c.fix).toMatch(/^raise the hard limit too: put "\* soft memlock unlimited"/);
     expect(c.fix).toContain('/etc/security/limits.d/');
     expect(c.fix).toContain('--ulimit memlock=-1');
     const raisable = find(diagnose(host(dgxSparkNode(), { memlock: { soft: 65536, hard: 'unlimited' } })), 'memlock');
     expect(raisable.fix).toMatch(/^ulimit -l unlimited \(in this shell/);
     expect(find(diagnose(t, { memlockNeeded: 4 * 2 ** 20 }), 'memlock').status).toBe('pass');
+  });
+
+  it('low memlock in a process holding CAP_IPC_LOCK (root): warn, since other processes are not exempt', () => {
+    const t = host(dgxSparkNode(), { memlock: { soft: 8388608, hard: 8388608 }, ipcLock: true });
+    const c = find(diagnose(t), 'memlock');
+    expect(c.status).toBe('warn');
+    expect(c.summary).toContain('this process is exempt (it holds CAP_IPC_LOCK');
+    expect(c.evidence[1]).toEqual({ path: `${join(t.proc, 'self', 'status')} CapEff`, value: '000001ffffffffff (CAP_IPC_LOCK)' });
   });
 
   it('memlock through an injected reader, and an unreadable limit', () => {
