@@ -33,7 +33,9 @@ export function renderShell(doc: EnvDocument): string {
   const lines = doc.header.flatMap(comment);
   for (const v of doc.variables) {
     checkEnvEntry(v.name, v.value);
-    lines.push('', ...comment(v.reason), `export ${v.name}=${shellQuote(v.value)}`);
+    // Quoted when it starts with "=" (NCCL_IB_HCA): bash reads NAME==x fine, but it looks like a typo.
+    const word = v.value.startsWith('=') ? `'${v.value}'` : shellQuote(v.value);
+    lines.push('', ...comment(v.reason), `export ${v.name}=${word}`);
   }
   for (const u of doc.unset) lines.push('', ...comment(`${u.name} is left unset: ${u.reason}`), `unset ${u.name}`);
   if (doc.footer.length > 0) lines.push('', ...doc.footer.flatMap(comment));

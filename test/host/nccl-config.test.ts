@@ -8,7 +8,7 @@ import { renderNcclConfig } from '../../lib/config/render-nccl.js';
 import { RdmaError } from '../../lib/errors.js';
 import { discoverRails } from '../../lib/rails/discover.js';
 import { brokenSpark } from '../fixtures/host.js';
-import { dockerEnvFile, shellWords, sourcedEnv } from '../fixtures/shell.js';
+import { bashSyntaxError, dockerEnvFile, hasShellcheck, shellcheck, shellWords, sourcedEnv } from '../fixtures/shell.js';
 import { dgxSparkNode, makeSysfsTree, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
 
 const results = join(import.meta.dirname, '..', 'fixtures', 'results');
@@ -170,7 +170,8 @@ describe('NCCL config formats, read back by bash and by the docker env-file rule
     for (const format of ['env', 'shell'] as const) {
       const lines = renderNcclConfig(config, format).split('\n');
       for (const v of config.variables) {
-        const i = lines.findIndex((l) => l === `${format === 'shell' ? 'export ' : ''}${v.name}=${v.value}`);
+        const value = format === 'shell' && v.value.startsWith('=') ? `'${v.value}'` : v.value;
+        const i = lines.findIndex((l) => l === `${format === 'shell' ? 'export ' : ''}${v.name}=${value}`);
         expect(i, `${format} ${v.name}`).toBeGreaterThan(0);
         expect(lines[i - 1]).toBe(`# ${v.reason}`);
       }
@@ -191,6 +192,19 @@ describe('NCCL config formats, read back by bash and by the docker env-file rule
     const path = join(dir, 'nccl.sh');
     writeFileSync(path, renderNcclConfig(config, 'shell'));
     expect(sourcedEnv(path, { NCCL_IB_GID_INDEX: '3' })).toEqual(envOf(config));
+  });
+
+  it('env and shell formats pass bash -n and shellcheck', () => {
+    expect(hasShellcheck).toBe(true);
+    // The env file cannot quote (docker keeps quotes), so two findings do not apply to it:
+    // SC1097 (NAME==x is a valid assignment of "=x") and SC2034 (set -a exports the variables).
+    const skip = { env: ['SC1097', 'SC2034'], shell: [] };
+    for (const format of ['env', 'shell'] as const) {
+      const path = join(dir, `check.${format}`);
+      writeFileSync(path, renderNcclConfig(config, format));
+      expect(bashSyntaxError(path), format).toBeNull();
+      expect(shellcheck(path, skip[format]), format).toBe('');
+    }
   });
 
   it('docker: one line of -e flags a shell splits into NAME=value pairs', () => {
