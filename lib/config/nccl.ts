@@ -1,5 +1,6 @@
 // The NCCL environment for host-staged RoCE with GPUDirect off (facts §4): every value with the
 // reason it has. Pure data; render-env.ts writes it in each format.
+import { invalidArgument } from '../errors.js';
 import type { Rail } from '../rails/types.js';
 import { chooseRails, type RailChoiceOptions } from './rail-choice.js';
 import type { EnvVariable, RailDecision, UnsetVariable } from './types.js';
@@ -34,7 +35,7 @@ export function ncclIbHca(rails: readonly Rail[]): string {
 /** The variables for these rails (rail 0's netdev carries the TCP bootstrap). Pure. */
 export function ncclVariables(rails: readonly Rail[], opts: { debug?: boolean } = {}): { variables: EnvVariable[]; unset: UnsetVariable[] } {
   const first = rails[0];
-  if (!first) throw new Error('ncclVariables needs at least one rail');
+  if (!first) throw invalidArgument('ncclVariables needs at least one rail, got none', 'pass the rails from chooseRails() or discoverRails()');
   const netdev = first.netdev;
   const variables: EnvVariable[] = [
     {

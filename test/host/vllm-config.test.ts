@@ -175,6 +175,7 @@ describe('vLLM commands and scripts, run by bash against stub run_cluster.sh and
     const text = renderVllmCommands(config);
     writeFileSync(join(work, 'commands.sh'), text);
     expect(bashSyntaxError(join(work, 'commands.sh'))).toBeNull();
+    expect(shellcheck(join(work, 'commands.sh'))).toBe('');
     const { bin, log } = makeStubs(work, ['docker']);
     writeFileSync(join(work, 'run_cluster.sh'), `printf '%s\\n' "$@" > "${log}/run_cluster.$RANDOM"\n`);
     chmodSync(join(work, 'run_cluster.sh'), 0o755);
