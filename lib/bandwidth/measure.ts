@@ -99,7 +99,8 @@ export async function measureSize(
     const delta = counterDelta(before[i]!, readPortCounters(root, w.rail.device, w.rail.port));
     const counters = {
       delta,
-      expectedDataPackets: raw.messages * Math.ceil(size / w.mtu),
+      // The counters also saw the warm-up, which ran between the two readings.
+      expectedDataPackets: (raw.messages + raw.warmupMessages) * Math.ceil(size / w.mtu),
       counterBytes: delta.txBytes,
     };
     rails.push(railBandwidth(w.rail, size, w.mtu, raw, samples[i]!, counters));

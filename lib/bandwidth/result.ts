@@ -28,7 +28,7 @@ export interface QpBandwidth {
 /** The device's own view of the run, to cross-check the engine's byte count. */
 export interface CounterCheck {
   delta: PortCounterDelta;
-  /** Data packets the engine's messages must have produced: messages x ceil(size / mtu). */
+  /** Data packets the engine must have sent between the readings: (timed + warm-up messages) x ceil(size / mtu). */
   expectedDataPackets: number;
   /** Bytes the port counters saw (port_xmit_data x 4), where the driver has them. */
   counterBytes: number | null;

@@ -105,6 +105,16 @@ Napi::Value LatencyWrap::Start(const Napi::CallbackInfo& info) {
 void LatencyWrap::CallJs(Napi::Env env, Napi::Function, LatencyWrap* self, Message* raw) {
   std::unique_ptr<Message> msg(raw);
   if (env == nullptr || self == nullptr) return;
+  // Called from libuv: nothing may escape (see WriteBwWrap::CallJs).
+  try {
+    self->Finish(env, *msg);
+  } catch (...) {
+  }
+}
+
+void LatencyWrap::Finish(Napi::Env env, Message& message) {
+  LatencyWrap* self = this;
+  Message* msg = &message;
   self->thread_.StopAndJoin();
   if (self->running_) self->SetBusy(-1);
   self->running_ = false;

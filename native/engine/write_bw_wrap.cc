@@ -158,6 +158,16 @@ static Napi::Object CountersToJs(Napi::Env env, const WriteBwResult& r) {
 void WriteBwWrap::CallJs(Napi::Env env, Napi::Function onSample, WriteBwWrap* self, Message* msg) {
   std::unique_ptr<Message> owned(msg);
   if (env == nullptr || self == nullptr) return;  // environment is going away
+  // Called from libuv, not from JS: nothing may escape (a worker being terminated makes every
+  // N-API call fail, and node-addon-api turns that into a C++ exception).
+  try {
+    Deliver(env, onSample, self, *msg);
+  } catch (...) {
+  }
+}
+
+void WriteBwWrap::Deliver(Napi::Env env, Napi::Function onSample, WriteBwWrap* self, Message& message) {
+  Message* msg = &message;
   if (!msg->done) {
     if (onSample.IsEmpty() || onSample.IsUndefined()) return;
     Napi::Object s = Napi::Object::New(env);

@@ -26,6 +26,7 @@ class WriteBwWrap : public TrackedWrap<WriteBwWrap> {
     std::optional<ErrorInfo> error;
   };
   static void CallJs(Napi::Env env, Napi::Function onSample, WriteBwWrap* self, Message* msg);
+  static void Deliver(Napi::Env env, Napi::Function onSample, WriteBwWrap* self, Message& msg);
 
  private:
   Napi::Value Start(const Napi::CallbackInfo& info);

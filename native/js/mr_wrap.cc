@@ -66,7 +66,8 @@ MrWrap::~MrWrap() {
 }
 
 void MrWrap::Release() {
-  if (res_) res_->Close();
+  // As for QPs: a region an engine still uses is deregistered when the engine lets go.
+  if (res_ && res_->busy.load() == 0) res_->Close();
   res_.reset();
   // Only from JS-thread paths (close, finalizer, env cleanup): safe to drop the reference.
   if (!jsMemory_.IsEmpty()) jsMemory_.Reset();

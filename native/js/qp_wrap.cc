@@ -65,7 +65,9 @@ QpWrap::~QpWrap() {
 }
 
 void QpWrap::Release() {
-  if (res_) res_->Close();
+  // A running engine keeps its own reference and closes the QP when it lets go: a GC'd or
+  // torn-down wrapper must never destroy a QP under a running loop.
+  if (res_ && res_->busy.load() == 0) res_->Close();
   res_.reset();
 }
 
