@@ -7,13 +7,16 @@ import { main } from '../../lib/cli/main.js';
 import { dockerEnvFile, shellWords } from '../fixtures/shell.js';
 import { dgxSparkNode, makeSysfsTree } from '../fixtures/sysfs.js';
 
+// Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
+const HOOK_MS = 60_000;
+
 const results = join(import.meta.dirname, '..', 'fixtures', 'results');
 const spark = makeSysfsTree(dgxSparkNode());
 const outDir = mkdtempSync(join(tmpdir(), 'spark-rdma-config-cli-'));
 afterAll(() => {
   spark.cleanup();
   rmSync(outDir, { recursive: true, force: true });
-});
+}, HOOK_MS);
 
 async function run(argv: string[], env: Record<string, string> = {}) {
   let stdout = '';

@@ -7,8 +7,11 @@ import type { DoctorCheck, DoctorReport } from '../../lib/doctor/types.js';
 import { brokenSpark, makeHostTree, type HostSpec, type HostTree } from '../fixtures/host.js';
 import { brokenVariants, dgxSparkNode, noRdmaMachine, rxePair, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
 
+// Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
+const HOOK_MS = 60_000;
+
 const trees: HostTree[] = [];
-afterAll(() => trees.forEach((t) => t.cleanup()));
+afterAll(() => trees.forEach((t) => t.cleanup()), HOOK_MS);
 
 function host(machine: MachineSpec, spec: HostSpec = {}): HostTree {
   const t = makeHostTree(machine, spec);

@@ -11,12 +11,15 @@ import { brokenSpark } from '../fixtures/host.js';
 import { bashSyntaxError, dockerEnvFile, hasShellcheck, shellcheck, shellWords, sourcedEnv } from '../fixtures/shell.js';
 import { dgxSparkNode, makeSysfsTree, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
 
+// Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
+const HOOK_MS = 60_000;
+
 const results = join(import.meta.dirname, '..', 'fixtures', 'results');
 // Labelled by file name (not the absolute path) so rendered text is the same on every machine.
 const measured = (...names: string[]) => names.map((n) => parseMeasurement(readFileSync(join(results, n), 'utf8'), n));
 
 const cleanups: (() => void)[] = [];
-afterAll(() => cleanups.forEach((c) => c()));
+afterAll(() => cleanups.forEach((c) => c()), HOOK_MS);
 function tree(spec: MachineSpec): string {
   const t = makeSysfsTree(spec);
   cleanups.push(t.cleanup);
@@ -147,8 +150,8 @@ describe('NCCL config formats, read back by bash and by the docker env-file rule
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'spark-rdma-nccl-'));
     config = ncclConfig({ sysfsRoot: tree(dgxSparkNode()), measurements: measured('single-rail.json', 'dual-rail-faster.json'), debug: true });
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  }, HOOK_MS);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }), HOOK_MS);
 
   it('env: bash `set -a; source` exports exactly the variables', () => {
     const path = join(dir, 'nccl.env');

@@ -10,11 +10,14 @@ import { RdmaError } from '../../lib/errors.js';
 import { bashSyntaxError, dockerEnvFile, hasShellcheck, makeStubs, runWithStubs, shellcheck, sourcedEnv } from '../fixtures/shell.js';
 import { dgxSparkNode, makeSysfsTree, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
 
+// Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
+const HOOK_MS = 60_000;
+
 const results = join(import.meta.dirname, '..', 'fixtures', 'results');
 const measured = (...names: string[]) => names.map((n) => parseMeasurement(readFileSync(join(results, n), 'utf8'), n));
 
 const cleanups: (() => void)[] = [];
-afterAll(() => cleanups.forEach((c) => c()));
+afterAll(() => cleanups.forEach((c) => c()), HOOK_MS);
 function tree(spec: MachineSpec): string {
   const t = makeSysfsTree(spec);
   cleanups.push(t.cleanup);
@@ -168,7 +171,7 @@ describe('vLLM commands and scripts, run by bash against stub run_cluster.sh and
   beforeAll(() => {
     dir = tempDir();
     paths = writeGeneratedFiles(join(dir, 'out'), vllmFiles(config));
-  });
+  }, HOOK_MS);
 
   it('the printed commands: bash -n passes, and running them passes the exact argv to run_cluster.sh and docker', () => {
     const work = tempDir();
