@@ -10,6 +10,7 @@ import { EXIT_TIMEOUT, VmError } from './errors.mjs';
 const MARK = '@@spark-vm:';
 const CONSOLE_LINES_KEPT = 50;
 const QEMU_STDERR_KEPT = 4000;
+const VERBOSE_HINT = '; rerun with --verbose (or SPARK_RDMA_VM_VERBOSE=1) to see the guest console';
 
 export function kernelCommandLine({ verbose, guestDeadlineSeconds }) {
   const noise = verbose ? ['loglevel=6'] : ['quiet', 'loglevel=0'];
@@ -165,38 +166,48 @@ export async function runGuest(options) {
     return text ? `; qemu said: ${text}` : '';
   };
 
-  const bootedTimer = setTimeout(() => {
-    if (phase !== 'starting') return;
-    const error = new VmError(`guest did not reach its init within ${Math.round(options.bootedDeadlineMs / 1000)} s (${options.accelerator.name})${describeConsole()}${describeQemu()}`);
-    error.bootFailure = true;
-    fail(error);
-  }, options.bootedDeadlineMs ?? bootDeadlineMs);
+  // An earlier deadline for reaching the guest init (used for KVM, whose boot takes a second).
+  const bootedDeadlineMs = options.bootedDeadlineMs ?? bootDeadlineMs;
+  const bootedTimer =
+    bootedDeadlineMs < bootDeadlineMs
+      ? setTimeout(() => {
+          if (phase !== 'starting') return;
+          const seconds = Math.round(bootedDeadlineMs / 1000);
+          const error = new VmError(`guest did not reach its init within ${seconds} s (${options.accelerator.name})${describeConsole()}${describeQemu()}${VERBOSE_HINT}`);
+          error.bootFailure = true;
+          fail(error);
+        }, bootedDeadlineMs)
+      : undefined;
   const bootTimer = setTimeout(() => {
     if (phase === 'ready') return;
     const seconds = Math.round(bootDeadlineMs / 1000);
     const error =
       phase === 'starting'
-        ? new VmError(`guest did not boot within ${seconds} s (${options.accelerator.name})${describeConsole()}${describeQemu()}`)
-        : new VmError(`guest booted but rxe0/rxe1 were not ready within ${seconds} s${describeConsole()}`);
+        ? new VmError(`guest did not boot within ${seconds} s (${options.accelerator.name})${describeConsole()}${describeQemu()}${VERBOSE_HINT}`)
+        : new VmError(`guest booted but rxe0/rxe1 were not ready within ${seconds} s${describeConsole()}${VERBOSE_HINT}`);
     error.bootFailure = phase === 'starting';
     fail(error);
   }, bootDeadlineMs);
   const runTimer = setTimeout(() => {
-    const seconds = Math.round((runDeadlineAt - startedAt) / 1000);
-    fail(new VmError(`timed out: the guest run exceeded its deadline of ${seconds} s (--timeout / SPARK_RDMA_VM_TIMEOUT); QEMU killed`, EXIT_TIMEOUT));
+    const what = phase === 'ready' ? 'the command was still running' : `the guest was still ${phase === 'booted' ? 'creating rails' : 'booting'}`;
+    fail(new VmError(`timed out: ${what} at the deadline of ${options.timeoutSeconds} s (--timeout / SPARK_RDMA_VM_TIMEOUT); QEMU killed`, EXIT_TIMEOUT));
   }, Math.max(0, runDeadlineAt - startedAt));
   const onAbort = () => fail(new VmError(`interrupted by ${signal.reason ?? 'a signal'}; QEMU killed`, signal.reason === 'SIGTERM' ? 143 : 130));
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
 
-  let qemuExit;
-  function maybeDone() {
-    if (qemuExit === undefined || openStreams.size > 0) return;
+  const stopWatching = () => {
     clearTimeout(bootedTimer);
     clearTimeout(bootTimer);
     clearTimeout(runTimer);
     signal?.removeEventListener('abort', onAbort);
     for (const server of servers) server.close();
+  };
+
+  let qemuExit;
+  function maybeDone() {
+    if (qemuExit === undefined || openStreams.size > 0) return;
+    stopWatching();
     if (failure) return settle.reject(failure);
     if (consoleBuffer) onConsoleLine(consoleBuffer);
     const statusText = readOptional(join(shareDir, 'status'));
@@ -205,14 +216,14 @@ export async function runGuest(options) {
     const reason = readOptional(join(shareDir, 'error')) ?? markerError;
     const error = reason
       ? new VmError(`guest setup failed: ${reason}`)
-      : new VmError(`guest stopped before the command finished (QEMU ${qemuExit})${describeConsole()}${describeQemu()}`);
+      : new VmError(`guest stopped before the command finished (QEMU ${qemuExit})${describeConsole()}${describeQemu()}${VERBOSE_HINT}`);
     error.bootFailure = phase === 'starting';
     settle.reject(error);
   }
 
   if (failure) {
     // Aborted before QEMU started.
-    for (const server of servers) server.close();
+    stopWatching();
     throw failure;
   }
   // Its own process group: a terminal's Ctrl-C reaches this process, which then kills QEMU, so

@@ -25,6 +25,7 @@ import { bootableKernel } from './vmlinux.mjs';
 const SCRIPT_REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RAIL_DEADLINE_SECONDS = 30;
 const KVM_BOOTED_DEADLINE_MS = 30_000;
+const MIN_MEMORY_MIB = 512;
 // The guest's own watchdog fires this long after the host deadline: it only matters when the
 // host process died without killing QEMU.
 const GUEST_BACKSTOP_MARGIN_SECONDS = 60;
@@ -87,7 +88,12 @@ export function repoRoot(cwd = process.cwd()) {
 
 function machineSettings(env) {
   const memory = env.SPARK_RDMA_VM_MEMORY || '3G';
-  if (!/^\d+[MG]?$/.test(memory)) throw new VmError(`SPARK_RDMA_VM_MEMORY=${memory} is not a size like 3G or 2048M; fix or unset it`);
+  const size = /^(\d+)([MG])$/.exec(memory);
+  if (!size) throw new VmError(`SPARK_RDMA_VM_MEMORY=${memory} is not a size like 3G or 2048M; fix or unset it`);
+  const mebibytes = Number(size[1]) * (size[2] === 'G' ? 1024 : 1);
+  if (mebibytes < MIN_MEMORY_MIB) {
+    throw new VmError(`SPARK_RDMA_VM_MEMORY=${memory} is below the ${MIN_MEMORY_MIB}M the guest needs (kernel, page cache, node); use 3G or unset it`);
+  }
   const smp = Number(env.SPARK_RDMA_VM_SMP || 2);
   if (!Number.isInteger(smp) || smp < 1 || smp > 64) throw new VmError(`SPARK_RDMA_VM_SMP=${env.SPARK_RDMA_VM_SMP} is not a CPU count from 1 to 64; fix or unset it`);
   const bootSeconds = env.SPARK_RDMA_VM_BOOT_TIMEOUT
@@ -169,6 +175,7 @@ async function main(argv) {
           // broken nested virtualisation); TCG gets the full boot deadline.
           bootedDeadlineMs: accelerator === KVM ? Math.min(machine.bootDeadlineMs, KVM_BOOTED_DEADLINE_MS) : machine.bootDeadlineMs,
           runDeadlineAt,
+          timeoutSeconds: options.timeoutSeconds,
           guestDeadlineSeconds: options.timeoutSeconds + GUEST_BACKSTOP_MARGIN_SECONDS,
           verbose: options.verbose,
           stdout: process.stdout,
