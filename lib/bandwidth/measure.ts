@@ -1,6 +1,7 @@
 import type { WriteBandwidthEngine, WriteBandwidthResult } from '../../binding.js';
 import { counterDelta, readPortCounters, type PortCounterReading } from '../counters/port-counters.js';
 import { RdmaError } from '../errors.js';
+import { counterAgreement } from './counter-check.js';
 import { loadBinding } from '../native/load.js';
 import type { Rail } from '../rails/types.js';
 import { resolveSysfsRoot } from '../sysfs/root.js';
@@ -97,11 +98,13 @@ export async function measureSize(
     }
     const raw = outcome.value;
     const delta = counterDelta(before[i]!, readPortCounters(root, w.rail.device, w.rail.port));
+    const messagesOnWire = raw.messages + raw.warmupMessages;
     const counters = {
       delta,
       // The counters also saw the warm-up, which ran between the two readings.
-      expectedDataPackets: (raw.messages + raw.warmupMessages) * Math.ceil(size / w.mtu),
+      expectedDataPackets: messagesOnWire * Math.ceil(size / w.mtu),
       counterBytes: delta.txBytes,
+      agreement: counterAgreement({ delta, messagesOnWire, size, mtu: w.mtu, mixed: params.bidir }),
     };
     rails.push(railBandwidth(w.rail, size, w.mtu, raw, samples[i]!, counters));
     raws.push(raw);

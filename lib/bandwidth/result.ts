@@ -1,5 +1,6 @@
 import type { WriteBandwidthResult } from '../../binding.js';
 import type { PortCounterDelta } from '../counters/port-counters.js';
+import type { Agreement } from './counter-check.js';
 import type { Rail } from '../rails/types.js';
 import { goodputLimitGbps } from '../report/goodput.js';
 import { BYTES_PER_GIB, BYTES_PER_MIB } from '../report/units.js';
@@ -32,6 +33,8 @@ export interface CounterCheck {
   expectedDataPackets: number;
   /** Bytes the port counters saw (port_xmit_data x 4), where the driver has them. */
   counterBytes: number | null;
+  /** Whether the device's count agrees with the engine's (a mismatch beyond headers is a bug). */
+  agreement: Agreement;
 }
 
 export interface RailBandwidth {

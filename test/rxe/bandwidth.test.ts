@@ -19,6 +19,7 @@ function expectCountersAgree(rail: RailBandwidth): void {
   const messagesOnWire = rail.messages + rail.engine.warmupMessages;
   expect(sent).toBeGreaterThanOrEqual(c.expectedDataPackets);
   expect(sent).toBeLessThanOrEqual((c.expectedDataPackets + messagesOnWire) * 1.1);
+  expect(c.agreement.status, c.agreement.detail).toBe('ok');
 }
 
 function sumOf(rails: RailBandwidth[], key: 'bytes' | 'messages'): number {

@@ -43,6 +43,13 @@ export function renderBandwidth(result: BandwidthResult): string {
     'Gb/s = 10^9 bit/s over first post to last completion; "of limit" = share of the RoCEv2 goodput limit for the port rate, MTU and size',
   ];
   if (result.stoppedEarly) notes.push('stopped early: the figures cover what ran');
+  for (const s of result.sizes) {
+    for (const r of s.rails) {
+      if (r.counters?.agreement.status === 'mismatch') {
+        notes.push(`warning: ${r.device} at ${formatByteSize(s.size)}: the device's counters disagree with the engine: ${r.counters.agreement.detail}`);
+      }
+    }
+  }
   return [head, ...blocks, ...notes].join('\n\n');
 }
 
