@@ -105,7 +105,7 @@ export interface DeviceInfo {
   vendorPartId: number;
   hwVer: number;
   firmware: string;
-  /** `ibv_node_type_str`, e.g. `'CA'` or `'RNIC'`. */
+  /** `ibv_node_type_str`, e.g. `'InfiniBand channel adapter'` (also for RoCE and rxe). */
   nodeType: string;
   limits: DeviceLimits;
   ports: PortInfo[];
@@ -368,10 +368,11 @@ export interface WriteLatencyParams {
   warmupIterations: number;
   /**
    * `'initiator'` writes first; `'responder'` answers each write it sees. Both sides of a pair
-   * must run; the responder ends on stop() or when the initiator's final message arrives.
+   * must run. In iterations mode each side ends after warm-up + iterations exchanges; in
+   * duration mode the initiator ends when the time is up and the responder follows until stop().
    */
   role: 'initiator' | 'responder';
-  /** No write from the peer for this long is an error (`ERR_RDMA_PEER_SILENT`). */
+  /** No write from the peer for this long is an error (`ERR_RDMA_PEER_SILENT`); at most 3,600,000. */
   peerTimeoutMs: number;
 }
 
