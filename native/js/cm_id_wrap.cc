@@ -74,7 +74,12 @@ class CmWorker : public Napi::AsyncWorker {
         self_(Napi::Persistent(self)), state_(std::move(state)), work_(std::move(work)), done_(std::move(done)) {
     ++state_->pending;
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  // Queues the work; the returned promise settles on the JS thread when it is done.
+  Napi::Promise QueueAndPromise() {
+    Napi::Promise promise = deferred_.Promise();
+    Queue();
+    return promise;
+  }
 
   void Execute() override {
     try {
@@ -224,9 +229,7 @@ Napi::Value CmIdWrap::Resolve(const Napi::CallbackInfo& info) {
                           "resolving the route to " + dest, state->cancel);
       },
       [](Napi::Env e, CmEventResult&) -> Napi::Value { return e.Undefined(); });
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return worker->QueueAndPromise();
 }
 
 Napi::Value CmIdWrap::Listen(const Napi::CallbackInfo& info) {
@@ -276,9 +279,7 @@ Napi::Value CmIdWrap::GetRequest(const Napi::CallbackInfo& info) {
         auto ext = Napi::External<AdoptedId>::New(e, &adopted);
         return e.GetInstanceData<Addon>()->cmIdClass.New({ext});
       });
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return worker->QueueAndPromise();
 }
 
 Napi::Value CmIdWrap::CreateQueuePair(const Napi::CallbackInfo& info) {
@@ -311,49 +312,35 @@ Napi::Value CmIdWrap::CreateQueuePair(const Napi::CallbackInfo& info) {
   return QpWrap::NewFromCm(env, qp);
 }
 
-Napi::Value CmIdWrap::Connect(const Napi::CallbackInfo& info) {
+Napi::Value CmIdWrap::Connect(const Napi::CallbackInfo& info) { return Establish(info, true); }
+
+Napi::Value CmIdWrap::Accept(const Napi::CallbackInfo& info) { return Establish(info, false); }
+
+// rdma_connect (active) or rdma_accept (passive), then wait for ESTABLISHED. Private data
+// limits are the CM messages' room: 56 bytes in a REQ, 196 in a REP.
+Napi::Value CmIdWrap::Establish(const Napi::CallbackInfo& info, bool active) {
   Napi::Env env = info.Env();
-  std::shared_ptr<CmIdRes> res = Open(env);
-  std::vector<uint8_t> data = ReadPrivateData(env, info[0], 56);
+  Open(env);
+  std::vector<uint8_t> data = ReadPrivateData(env, info[0], active ? 56 : 196);
   int timeoutMs = static_cast<int>(ReadNumber(env, info[1], "timeoutMs", 1, 3600000));
   auto state = state_;
   auto* worker = new CmWorker(
       env, Value(), state,
-      [state, data, timeoutMs](CmEventResult& out) {
+      [state, data, timeoutMs, active](CmEventResult& out) {
         rdma_conn_param param = ConnParam(data);
-        if (rdma_connect(state->res->id, &param) != 0) ThrowSyscall("rdma_connect", errno, "");
-        out = WaitCmEvent(state->res->channel, RDMA_CM_EVENT_ESTABLISHED, timeoutMs, "rdma_cm connect",
-                          state->cancel);
+        const char* call = active ? "rdma_connect" : "rdma_accept";
+        int rc = active ? rdma_connect(state->res->id, &param) : rdma_accept(state->res->id, &param);
+        if (rc != 0) ThrowSyscall(call, errno, "");
+        out = WaitCmEvent(state->res->channel, RDMA_CM_EVENT_ESTABLISHED, timeoutMs,
+                          active ? "rdma_cm connect" : "rdma_cm accept", state->cancel);
         state->res->connected = true;
       },
-      [this](Napi::Env e, CmEventResult& r) -> Napi::Value {
-        peerPrivateData_ = r.privateData;
+      [this, active](Napi::Env e, CmEventResult& r) -> Napi::Value {
+        // The passive side learned the peer's data from the connect request already.
+        if (active) peerPrivateData_ = r.privateData;
         return e.Undefined();
       });
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
-}
-
-Napi::Value CmIdWrap::Accept(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::shared_ptr<CmIdRes> res = Open(env);
-  std::vector<uint8_t> data = ReadPrivateData(env, info[0], 196);
-  int timeoutMs = static_cast<int>(ReadNumber(env, info[1], "timeoutMs", 1, 3600000));
-  auto state = state_;
-  auto* worker = new CmWorker(
-      env, Value(), state,
-      [state, data, timeoutMs](CmEventResult& out) {
-        rdma_conn_param param = ConnParam(data);
-        if (rdma_accept(state->res->id, &param) != 0) ThrowSyscall("rdma_accept", errno, "");
-        out = WaitCmEvent(state->res->channel, RDMA_CM_EVENT_ESTABLISHED, timeoutMs, "rdma_cm accept",
-                          state->cancel);
-        state->res->connected = true;
-      },
-      [](Napi::Env e, CmEventResult&) -> Napi::Value { return e.Undefined(); });
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return worker->QueueAndPromise();
 }
 
 Napi::Value CmIdWrap::Close(const Napi::CallbackInfo& info) {

@@ -34,12 +34,12 @@ class CmIdWrap : public TrackedWrap<CmIdWrap> {
   Napi::Value Connect(const Napi::CallbackInfo& info);
   Napi::Value Accept(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Establish(const Napi::CallbackInfo& info, bool active);
   std::shared_ptr<CmIdRes> Open(Napi::Env env);
 
   std::shared_ptr<State> state_;
   std::shared_ptr<ContextRes> context_;
   Napi::ObjectReference contextObject_;
- public:
   std::vector<uint8_t> peerPrivateData_;
 };
 
