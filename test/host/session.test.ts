@@ -1,96 +1,12 @@
-// The session layer over real loopback TCP (127.0.0.1 only): a full exchange, and every way a
-// peer can misbehave, each ending within its deadline with a distinct code and a clear message.
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+// The session layer over real loopback TCP (127.0.0.1 only): a full exchange, version and
+// deadline failures, one session at a time, and the lifecycle, each ending within its deadline
+// with a distinct code and a clear message. Bad input is in session-bad-input.test.ts.
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { RdmaError } from '../../lib/errors.js';
-import {
-  Channel,
-  connectSession,
-  SessionServer,
-  stringifyMessage,
-  type ClientMessage,
-  type SessionPeer,
-} from '../../lib/session/index.js';
-import {
-  endpointsFor,
-  fakeServerSession,
-  LOOPBACK,
-  PROPOSAL,
-  RawClient,
-  SERVER_RAILS,
-  startServer,
-  waitFor,
-  type TestServer,
-} from './session-helpers.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function serve(overrides: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const server = await startServer(overrides);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-/** A plain TCP server that does whatever `onSocket` says (for misbehaving servers). */
-async function rawServer(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number; sockets: Socket[] }> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => {
-    sockets.push(socket);
-    socket.on('error', () => {});
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const address = server.address();
-  if (address === null || typeof address !== 'object') throw new Error('no address');
-  return { server, port: address.port, sockets };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RdmaError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RdmaError);
-    return err as RdmaError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function dropLine(logs: string[], label: string): string | undefined {
-  return logs.find((line) => line.startsWith(`dropped ${label}: `));
-}
-
-/** A raw client that has done a valid hello exchange. */
-async function helloClient(port: number): Promise<RawClient> {
-  const client = await RawClient.open(port);
-  cleanups.push(() => client.destroy());
-  client.send({ type: 'hello', version: 1, software: 'raw' });
-  expect(JSON.parse((await client.line(0))!)).toMatchObject({ type: 'hello', version: 1, rails: SERVER_RAILS });
-  return client;
-}
-
-/** Sends bad input after the hello; expects the server's error line and the drop in its log. */
-async function expectDropped(t: TestServer, client: RawClient, code: string, message: RegExp): Promise<void> {
-  const index = client.lines.length;
-  const line = await client.line(index);
-  expect(line).not.toBeNull();
-  const error = JSON.parse(line!) as { type: string; code: string; message: string };
-  expect(error.type).toBe('error');
-  expect(error.code).toBe(code);
-  expect(error.message).toMatch(message);
-  await client.closedByServer();
-  await waitFor(() => dropLine(t.logs, client.label) !== undefined, 2_000, 'the drop to be logged');
-  expect(dropLine(t.logs, client.label)).toMatch(new RegExp(`^dropped ${client.label.replace(/\./g, '\\.')}: ${code}: ${message.source.replace(/^\^/, '')}`));
-}
+import { Channel, connectSession, SessionServer, type ClientMessage, type SessionPeer } from '../../lib/session/index.js';
+import { serve, rawServer, rejection, dropLine, cleanups } from './session-harness.js';
+import { endpointsFor, fakeServerSession, LOOPBACK, PROPOSAL, RawClient, SERVER_RAILS, waitFor } from './session-helpers.js';
 
 describe('session over loopback', () => {
   it('runs a full exchange through every message type', async () => {
@@ -255,90 +171,6 @@ describe('session over loopback', () => {
     expect(t.server.stats).toMatchObject({ sessionsServed: 2, clientsDropped: 0, clientsRefused: 1 });
   });
 
-  it('an oversized line is refused as soon as it passes the limit', async () => {
-    const t = await serve({ maxLineBytes: 1024 });
-    const client = await helloClient(t.port);
-    client.write('{"type":"propose","test":"' + 'x'.repeat(5000));
-    await expectDropped(t, client, 'ERR_PROTOCOL', /^line 2 is longer than the 1024-byte limit \(\d+ bytes and no newline yet\)/);
-  });
-
-  it('a truncated line then a close: ERR_PEER_CLOSED saying mid-message and at which step', async () => {
-    const t = await serve();
-    const client = await helloClient(t.port);
-    const partial = '{"type":"propose","test":"bw"';
-    client.write(partial);
-    client.socket.end();
-    await client.closedByServer();
-    await waitFor(() => dropLine(t.logs, client.label) !== undefined);
-    expect(dropLine(t.logs, client.label)).toBe(
-      `dropped ${client.label}: ERR_PEER_CLOSED: the client at ${client.label} closed the connection in the middle of a message ` +
-        `(${partial.length} bytes without a final newline) while this side waited for 'propose' or 'bye' (after 'hello')`,
-    );
-  });
-
-  it('duplicated messages: before and after the answer', async () => {
-    const t = await serve();
-    const early = await RawClient.open(t.port);
-    cleanups.push(() => early.destroy());
-    const hello = `${JSON.stringify({ type: 'hello', version: 1, software: 'raw' })}\n`;
-    early.write(hello + hello);
-    // The first hello is answered or not depending on timing; the error always follows.
-    await waitFor(() => early.lines.some((l) => l.includes('"error"')), 2_000, 'the error line');
-    const error = JSON.parse(early.lines.find((l) => l.includes('"error"'))!) as { code: string; message: string };
-    expect(error.code).toBe('ERR_PROTOCOL');
-    expect(error.message).toMatch(/^duplicated 'hello' from the client \((the server has not answered the first one yet|it was already answered)\)$/);
-    await early.closedByServer();
-
-    const late = await helloClient(t.port);
-    late.send(PROPOSAL);
-    expect(JSON.parse((await late.line(1))!)).toMatchObject({ type: 'accept' });
-    late.send(PROPOSAL);
-    await expectDropped(t, late, 'ERR_PROTOCOL', /^duplicated 'propose' from the client \(it was already answered\)/);
-  });
-
-  it('out-of-order messages are refused with what was allowed', async () => {
-    const t = await serve();
-    const client = await helloClient(t.port);
-    client.send({ type: 'start', size: 4096 });
-    await expectDropped(t, client, 'ERR_PROTOCOL', /^out-of-order 'start' from the client after 'hello': it may send 'propose' or 'bye' now/);
-  });
-
-  it('unknown fields are refused and listed', async () => {
-    const t = await serve();
-    const client = await helloClient(t.port);
-    client.send({ ...JSON.parse(stringifyMessage(PROPOSAL)), gpuDirect: true });
-    await expectDropped(t, client, 'ERR_PROTOCOL', /^invalid 'propose' from the client: the message has unknown field "gpuDirect" \(allowed: type, test, rails/);
-  });
-
-  it('wrong types are refused naming the field and the value', async () => {
-    const t = await serve();
-    const client = await helloClient(t.port);
-    client.send({ ...JSON.parse(stringifyMessage(PROPOSAL)), qps: '4' });
-    await expectDropped(t, client, 'ERR_PROTOCOL', /^invalid 'propose' from the client: field qps must be an integer in 1\.\.4096, got the string "4"/);
-  });
-
-  it('out-of-range values are refused naming the field, the value and the range', async () => {
-    const t = await serve();
-    const client = await helloClient(t.port);
-    client.send(PROPOSAL);
-    expect(JSON.parse((await client.line(1))!)).toMatchObject({ type: 'accept' });
-    const rails = JSON.parse(stringifyMessage({ type: 'connect', rails: endpointsFor(PROPOSAL, 1) })) as { rails: { qps: { psn: number }[] }[] };
-    rails.rails[1]!.qps[0]!.psn = 2 ** 24;
-    client.send(rails);
-    await expectDropped(t, client, 'ERR_PROTOCOL', /^invalid 'connect' from the client: field rails\[1\]\.qps\[0\]\.psn is 16777216, outside the allowed range 0\.\.16777215/);
-  });
-
-  it('an unknown message type and invalid UTF-8 are refused', async () => {
-    const t = await serve();
-    const a = await helloClient(t.port);
-    a.send({ type: 'launch', missiles: 2 });
-    await expectDropped(t, a, 'ERR_PROTOCOL', /^unknown message type "launch" from the client \(a client sends: hello, propose, connect, start, finish, bye, error\)/);
-    const b = await helloClient(t.port);
-    b.write(Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]));
-    await expectDropped(t, b, 'ERR_PROTOCOL', /^line 2 is not valid UTF-8 \(4 bytes\)/);
-    expect(t.server.stats.clientsDropped).toBe(2);
-  });
-
   it('a client killed mid-run: the waiting server step fails with ERR_PEER_CLOSED and the next client is served', async () => {
     const failures: RdmaError[] = [];
     const t = await serve({
@@ -390,20 +222,6 @@ describe('session over loopback', () => {
     channel.close();
     await waitFor(() => t.server.stats.clientsDropped === 1);
     expect(t.logs.some((l) => l.endsWith(': ERR_RDMA_SYSCALL: ibv_open_device(rocep1s0f1) failed: Permission denied'))).toBe(true);
-  });
-
-  it('a server that answers twice: the client refuses the duplicate on its next step', async () => {
-    const { port } = await rawServer((socket) => {
-      socket.once('data', () => {
-        const hello = `${JSON.stringify({ type: 'hello', version: 1, software: 's', rails: [] })}\n`;
-        socket.write(hello + hello);
-      });
-    });
-    const { channel } = await connectSession({ host: LOOPBACK, port });
-    cleanups.push(() => channel.close());
-    const err = await rejection(channel.receive(['accept'], 1_000));
-    expect(err.code).toBe('ERR_PROTOCOL');
-    expect(err.message).toBe("duplicated 'hello' from the server (its request was already answered)");
   });
 
   it('a peer that goes silent mid-session: ERR_PEER_SILENT naming the awaited message and the wait', async () => {
