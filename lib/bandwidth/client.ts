@@ -41,8 +41,8 @@ export async function runClientSizes(
   );
   ctx.emitProgress(`connected to ${options.peer}: ${rails.length} rail(s), ${params.qps} QP(s) each, MTU ${session.mtu}`);
   const { channel } = session;
+  const sizes: LoopbackOrClient['sizes'] = [];
   try {
-    const sizes: LoopbackOrClient['sizes'] = [];
     const runSeconds = (params.durationMs ?? 0) / 1000 + params.warmupMs / 1000;
     for (const size of params.sizes) {
       if (ctx.signal.aborted) break;
@@ -58,9 +58,10 @@ export async function runClientSizes(
       channel.signal.removeEventListener('abort', onPeerGone);
       if (channel.signal.aborted) {
         sizes.push(measured);
-        throw new RdmaError(`the server at ${options.peer} ended the session during size ${size}`, {
+        const reason: unknown = channel.signal.reason;
+        throw new RdmaError(`the server at ${options.peer} ended the session during size ${size}${reason instanceof Error ? ` (${reason.message})` : ''}`, {
           code: 'ERR_PEER_CLOSED',
-          hint: 'see the server log; results measured so far are kept',
+          hint: 'see the server log (was it stopped or killed?); the figures measured before are kept',
         });
       }
       channel.send({ type: 'finish', size, counters: { rails: measured.rails.map((r) => ({ rail: r.rail, gbps: r.gbps, bytes: r.bytes, seconds: r.seconds })) } });
@@ -70,6 +71,10 @@ export async function runClientSizes(
     }
     if (!channel.closed) channel.send({ type: 'bye' });
     return { sizes };
+  } catch (err) {
+    // Once something was measured, a session that breaks keeps it: the caller reports both.
+    if (sizes.length === 0 || !(err instanceof RdmaError)) throw err;
+    return { sizes, sessionError: err };
   } finally {
     session.close();
   }

@@ -3,7 +3,8 @@ import { checkDeviceLimits } from '../run/device-limits.js';
 import { selectRails } from '../run/select-rails.js';
 import { runLoopbackSizes } from './loopback.js';
 import { resolveBandwidthParams, type BandwidthOptions } from './options.js';
-import type { BandwidthResult } from './result.js';
+import type { RailFailure } from './measure.js';
+import type { BandwidthResult, BandwidthSample } from './result.js';
 import { BandwidthRun, type RunContext } from './run.js';
 import type { LoopbackOrClient } from './sizes.js';
 
@@ -16,10 +17,27 @@ export class BandwidthRunError extends RdmaError {
   constructor(
     message: string,
     readonly partial: BandwidthResult,
-    readonly failures: { rail: number; device: string; error: RdmaError }[],
+    readonly failures: { rail: number; device: string; error: RdmaError; samples?: BandwidthSample[] }[],
+    /** Set when the session with the server ended early (it went away or failed). */
+    readonly sessionError?: RdmaError,
   ) {
-    super(message, { code: failures[0]?.error.code ?? 'ERR_RDMA_RAIL_FAILED', ...(failures[0]?.error.hint ? { hint: failures[0].error.hint } : {}) });
+    const first = sessionError ?? failures[0]?.error;
+    super(message, { code: first?.code ?? 'ERR_RDMA_RAIL_FAILED', ...(first?.hint ? { hint: first.hint } : {}) });
   }
+}
+
+/**
+ * `rail 1 (rxe1) ran 2.0 s at 0.612 Gb/s, then: <why>`: the figures the rail streamed before it
+ * failed. Trailing empty intervals (a stalled link still reports its intervals) are left out.
+ */
+function describeFailure(f: RailFailure): string {
+  let end = f.samples.length;
+  while (end > 0 && f.samples[end - 1]!.bytes === 0) end--;
+  const moving = f.samples.slice(0, end);
+  const seconds = moving.reduce((a, s) => a + s.seconds, 0);
+  const bytes = moving.reduce((a, s) => a + s.bytes, 0);
+  const before = seconds > 0 ? ` ran ${seconds.toFixed(1)} s at ${((bytes * 8) / seconds / 1e9).toFixed(3)} Gb/s, then` : '';
+  return `rail ${f.rail} (${f.device})${before}: ${f.error.message}`;
 }
 
 /**
@@ -75,9 +93,11 @@ async function execute(options: BandwidthOptions, ctx: RunContext): Promise<Band
     stoppedEarly: ctx.signal.aborted,
   };
   const failures = measured.sizes.flatMap((s) => s.failures);
-  if (failures.length > 0) {
-    const text = failures.map((f) => `rail ${f.rail} (${f.device}): ${f.error.message}`).join('; ');
-    throw new BandwidthRunError(`${failures.length} rail(s) failed: ${text}`, result, failures);
+  if (failures.length > 0 || measured.sessionError) {
+    const parts: string[] = [];
+    if (measured.sessionError) parts.push(measured.sessionError.message);
+    if (failures.length > 0) parts.push(`${failures.length} rail(s) failed: ${failures.map(describeFailure).join('; ')}`);
+    throw new BandwidthRunError(parts.join('; '), result, failures, measured.sessionError);
   }
   return result;
 }

@@ -1,9 +1,12 @@
+import { join } from 'node:path';
 import type { WriteBandwidthEngine, WriteBandwidthResult } from '../../binding.js';
 import { counterDelta, readPortCounters, type PortCounterReading } from '../counters/port-counters.js';
 import { RdmaError } from '../errors.js';
 import { counterAgreement } from './counter-check.js';
 import { loadBinding } from '../native/load.js';
 import type { Rail } from '../rails/types.js';
+import { parsePortState } from '../sysfs/parse.js';
+import { readText } from '../sysfs/read.js';
 import { resolveSysfsRoot } from '../sysfs/root.js';
 import type { RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';
@@ -22,6 +25,8 @@ export interface RailFailure {
   rail: number;
   device: string;
   error: RdmaError;
+  /** What the rail measured, interval by interval, before it failed. */
+  samples: BandwidthSample[];
 }
 
 export interface MeasuredSize extends SizeResult {
@@ -32,6 +37,25 @@ export interface MeasuredSize extends SizeResult {
 function asRdmaError(err: unknown): RdmaError {
   if (err instanceof RdmaError) return err;
   return new RdmaError(err instanceof Error ? err.message : String(err), { code: 'ERR_RDMA_INTERNAL' });
+}
+
+/**
+ * A completion error alone rarely says why (rxe reports a downed netdev as a local QP operation
+ * error, mlx5 as retry exceeded): when the rail's port is no longer ACTIVE, say so.
+ */
+function withPortState(err: RdmaError, root: string, rail: Rail): RdmaError {
+  const state = parsePortState(readText(join(root, 'class', 'infiniband', rail.device, 'ports', String(rail.port), 'state')));
+  if (state === 'ACTIVE' || state === 'UNKNOWN') return err;
+  const fields = { code: err.code, ...(err.errno !== undefined ? { errno: err.errno } : {}), ...(err.syscall !== undefined ? { syscall: err.syscall } : {}) };
+  // Native messages end with their generic hint; this one replaces it.
+  const message = err.hint !== undefined ? err.message.replace(` (hint: ${err.hint})`, '') : err.message;
+  return new RdmaError(`${message}; ${rail.device} port ${rail.port} is ${state} now: the link of ${rail.netdev} went down during the run`, {
+    ...fields,
+    ...(err.wcStatus !== undefined ? { wcStatus: err.wcStatus } : {}),
+    ...(err.wcStatusCode !== undefined ? { wcStatusCode: err.wcStatusCode } : {}),
+    ...(err.qpn !== undefined ? { qpn: err.qpn } : {}),
+    hint: `bring ${rail.netdev} up (ip link set ${rail.netdev} up), wait for the port to be ACTIVE (spark-rdma devices), and run again`,
+  });
 }
 
 /**
@@ -93,7 +117,7 @@ export async function measureSize(
   settled.forEach((outcome, i) => {
     const w = writers[i]!;
     if (outcome.status === 'rejected') {
-      failures.push({ rail: w.rail.index, device: w.rail.device, error: asRdmaError(outcome.reason) });
+      failures.push({ rail: w.rail.index, device: w.rail.device, error: withPortState(asRdmaError(outcome.reason), root, w.rail), samples: samples[i]! });
       return;
     }
     const raw = outcome.value;

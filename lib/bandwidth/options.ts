@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors.js';
+import { checkPathMtu } from '../run/path-mtu.js';
 
 /** Everything a bandwidth run can be told. Defaults follow ib_write_bw where it has one. */
 export interface BandwidthOptions {
@@ -87,6 +88,7 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
   if (o.durationMs !== undefined && !(o.durationMs > 0)) {
     throw invalidArgument(`duration ${o.durationMs / 1000} s is not positive`, 'pass --duration with a value above 0 (seconds)');
   }
+  checkPathMtu(o.mtu);
   const sizes = o.sizes ?? [65536];
   if (sizes.length === 0) throw invalidArgument('no message sizes given', 'pass --size or --sizes');
   for (const s of sizes) {

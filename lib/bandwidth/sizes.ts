@@ -1,8 +1,11 @@
+import type { RdmaError } from '../errors.js';
 import type { MeasuredSize } from './measure.js';
 
 /** What a loopback or client run produces: one measured entry per size. */
 export interface LoopbackOrClient {
   sizes: MeasuredSize[];
+  /** The session ended early (the server went away or failed): `sizes` holds what ran before. */
+  sessionError?: RdmaError;
 }
 
 /** In bidirectional runs, hangs the other direction's figures on each rail as `peer`. */

@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors.js';
+import { checkPathMtu } from '../run/path-mtu.js';
 
 /** Options of a write-latency run. Defaults follow ib_write_lat. */
 export interface LatencyOptions {
@@ -51,6 +52,7 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
   if (o.iterations !== undefined && (!Number.isInteger(o.iterations) || o.iterations < 1 || o.iterations > 1e9)) {
     throw invalidArgument(`iterations ${o.iterations} is out of range 1..1e9`, 'pass --iters with a whole number such as 1000');
   }
+  checkPathMtu(o.mtu);
   const sizes = o.sizes ?? [2];
   if (sizes.length === 0) throw invalidArgument('no message sizes given', 'pass --size or --sizes');
   for (const s of sizes) {

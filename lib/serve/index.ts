@@ -60,9 +60,11 @@ export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
     });
   }
   const native = loadBinding();
-  const gidOf = (rail: Rail): string | null => {
+  // Read at each hello, not at start: a netdev MTU or address changed since then must show.
+  const liveHelloRail = (rail: Rail) => {
     const port = native.queryDevice(rail.device).ports.find((p) => p.port === rail.port);
-    return port?.gids.find((g) => g.index === rail.gidIndex)?.gid ?? null;
+    const gid = port?.gids.find((g) => g.index === rail.gidIndex)?.gid ?? null;
+    return helloRail({ ...rail, activeMtu: port?.activeMtu ?? rail.activeMtu }, gid);
   };
   const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
   const server: SessionServer = new SessionServer({
@@ -73,7 +75,7 @@ export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
     idleTimeoutMs: peerTimeoutMs,
     ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
     log,
-    serverHello: () => ({ software: softwareName(), rails: rails.map((r) => helloRail(r, gidOf(r))) }),
+    serverHello: () => ({ software: softwareName(), rails: rails.map(liveHelloRail) }),
     onSession: (channel): Promise<void> =>
       serveSession(channel, {
         rails,

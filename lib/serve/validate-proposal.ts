@@ -1,5 +1,6 @@
 import { loadBinding } from '../native/load.js';
 import type { Rail } from '../rails/types.js';
+import { deviceLimitProblem } from '../run/device-limits.js';
 import type { ProposeMessage } from '../session/protocol.js';
 
 /** Why this server cannot run a proposal, or null when it can. Checked before any verbs object exists. */
@@ -21,19 +22,15 @@ export function proposalProblem(p: ProposeMessage, rails: Rail[]): { code: strin
     }
     const info = native.queryDevice(rail.device);
     const port = info.ports.find((x) => x.port === rail.port);
-    if (p.qps > info.limits.maxQp) {
-      return { code: 'ERR_RDMA_INVALID_ARGUMENT', message: `${p.qps} QPs exceed ${rail.device}'s max_qp ${info.limits.maxQp}`, hint: `pass --qps ${info.limits.maxQp} or fewer` };
-    }
-    if (p.txDepth > info.limits.maxQpWr) {
-      return { code: 'ERR_RDMA_INVALID_ARGUMENT', message: `tx depth ${p.txDepth} exceeds ${rail.device}'s max_qp_wr ${info.limits.maxQpWr}`, hint: `pass --tx-depth ${info.limits.maxQpWr} or less` };
-    }
-    if (BigInt(regionBytes) > info.limits.maxMrSize) {
-      return { code: 'ERR_RDMA_INVALID_ARGUMENT', message: `size ${regionBytes} exceeds ${rail.device}'s max_mr_size`, hint: 'pass a smaller --size' };
-    }
+    // The server's own side of a latency run is one QP with 64 WRs, whatever the proposal says.
+    const plan = p.test === 'lat' ? { qps: 1, txDepth: 64, regionBytes } : { qps: p.qps, txDepth: p.txDepth, regionBytes };
+    const problem = deviceLimitProblem(rail, info, plan);
+    if (problem) return { code: problem.code, message: problem.message, hint: problem.hint ?? '' };
+    // A smaller proposed MTU is fine (both ends use it); a larger one cannot cross this port.
     if (p.mtu !== undefined && port && p.mtu > port.activeMtu) {
       return {
         code: 'ERR_RDMA_MTU_MISMATCH',
-        message: `MTU ${p.mtu} exceeds this server's active MTU ${port.activeMtu} on ${rail.device} (netdev ${rail.netdev} MTU ${rail.netdevMtu ?? '?'})`,
+        message: `MTU ${p.mtu} exceeds this server's active MTU ${port.activeMtu} on ${rail.device} (netdev ${rail.netdev})`,
         hint: `set the same netdev MTU on both ends (9000 gives 4096) or pass --mtu ${port.activeMtu}`,
       };
     }

@@ -1,6 +1,7 @@
 import type { CmId, CompletionQueue, Context, MemoryRegion, ProtectionDomain, QueuePair } from '../../binding.js';
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
+import { plannedCqEntries } from '../run/device-limits.js';
 import type { RailWire } from './endpoint.js';
 import type { RailSide } from './rail-side.js';
 
@@ -108,7 +109,7 @@ export class CmRailEndpoint implements RailSide {
     const native = loadBinding();
     if (!this.pd) {
       this.pd = new native.ProtectionDomain(context);
-      this.cqObject = new native.CompletionQueue(context, Math.max(64, this.options.qps * (this.options.txDepth + 1)));
+      this.cqObject = new native.CompletionQueue(context, plannedCqEntries(this.options));
     }
     this.sources.push(new native.MemoryRegion(this.pd, this.options.regionBytes));
     this.targets.push(new native.MemoryRegion(this.pd, this.options.regionBytes, { remoteWrite: true }));

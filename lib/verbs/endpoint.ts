@@ -7,6 +7,7 @@ import type {
 } from '../../binding.js';
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
+import { plannedCqEntries } from '../run/device-limits.js';
 import type { RailSide } from './rail-side.js';
 
 /** What one side tells the other about a rail: enough to bring its QPs up and write to it. */
@@ -76,7 +77,7 @@ export class RailEndpoint implements RailSide {
       this.gid = entry.gid;
       this.pd = new native.ProtectionDomain(this.context);
       // Every signaled WR of every QP may be outstanding at once; one CQ entry each is plenty.
-      this.cq = new native.CompletionQueue(this.context, Math.max(64, options.qps * (options.txDepth + 1)));
+      this.cq = new native.CompletionQueue(this.context, plannedCqEntries(options));
       for (let i = 0; i < options.qps; i++) {
         this.sources.push(new native.MemoryRegion(this.pd, options.regionBytes));
         this.targets.push(new native.MemoryRegion(this.pd, options.regionBytes, { remoteWrite: true }));
