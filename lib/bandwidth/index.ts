@@ -1,6 +1,5 @@
 import { RdmaError } from '../errors.js';
-import { checkDeviceLimits } from '../run/device-limits.js';
-import { selectRails } from '../run/select-rails.js';
+import { planRun } from '../run/plan.js';
 import { runLoopbackSizes } from './loopback.js';
 import { resolveBandwidthParams, type BandwidthOptions } from './options.js';
 import type { RailFailure } from './measure.js';
@@ -51,24 +50,10 @@ export function runBandwidth(options: BandwidthOptions): BandwidthRun {
 
 async function execute(options: BandwidthOptions, ctx: RunContext): Promise<BandwidthResult> {
   const params = resolveBandwidthParams(options);
-  if (!options.loopback && options.peer === undefined) {
-    throw new RdmaError('runBandwidth needs a peer address or loopback: true', {
-      code: 'ERR_RDMA_INVALID_ARGUMENT',
-      hint: 'to serve, use serve(); for a one-machine test pass loopback: true',
-    });
-  }
-  const rails = selectRails({
-    ...(options.rails !== undefined ? { rails: options.rails } : {}),
-    ...(options.devices !== undefined ? { devices: options.devices } : {}),
-    ...(options.gidIndex !== undefined ? { gidIndex: options.gidIndex } : {}),
-    ...(options.sysfsRoot !== undefined ? { sysfsRoot: options.sysfsRoot } : {}),
-  });
-  const mtus = rails.map((r) => options.mtu ?? r.activeMtu);
-  checkDeviceLimits(rails, {
+  const { rails, mtus } = planRun('runBandwidth', options, {
     qps: params.qps,
     txDepth: params.txDepth,
     regionBytes: Math.max(...params.sizes),
-    ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
   });
   let measured: LoopbackOrClient;
   if (options.loopback) {

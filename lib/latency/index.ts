@@ -1,6 +1,4 @@
-import { RdmaError } from '../errors.js';
-import { checkDeviceLimits } from '../run/device-limits.js';
-import { selectRails } from '../run/select-rails.js';
+import { planRun } from '../run/plan.js';
 import { runLoopbackLatency } from './loopback.js';
 import { resolveLatencyParams, type LatencyOptions } from './options.js';
 import type { LatencyResult } from './result.js';
@@ -15,20 +13,7 @@ export type { LatencyResult, RailLatency } from './result.js';
  */
 export async function runLatency(options: LatencyOptions): Promise<LatencyResult> {
   const params = resolveLatencyParams(options);
-  if (!options.loopback && options.peer === undefined) {
-    throw new RdmaError('runLatency needs a peer address or loopback: true', {
-      code: 'ERR_RDMA_INVALID_ARGUMENT',
-      hint: 'to serve, use serve(); for a one-machine test pass loopback: true',
-    });
-  }
-  const rails = selectRails({
-    ...(options.rails !== undefined ? { rails: options.rails } : {}),
-    ...(options.devices !== undefined ? { devices: options.devices } : {}),
-    ...(options.gidIndex !== undefined ? { gidIndex: options.gidIndex } : {}),
-    ...(options.sysfsRoot !== undefined ? { sysfsRoot: options.sysfsRoot } : {}),
-  });
-  const mtus = rails.map((r) => options.mtu ?? r.activeMtu);
-  checkDeviceLimits(rails, { qps: 1, txDepth: 64, regionBytes: Math.max(...params.sizes), ...(options.mtu !== undefined ? { mtu: options.mtu } : {}) });
+  const { rails, mtus } = planRun('runLatency', options, { qps: 1, txDepth: 64, regionBytes: Math.max(...params.sizes) });
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   let results;

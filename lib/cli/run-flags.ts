@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import type { ServeOptions } from '../serve/index.js';
+import { durationMs, intArg, listArg, secondsArg, sizeArg, sizesArg } from './parse.js';
+
+/** Flags `bw` and `lat` share: where to run, on which rails, how long, how to report. */
+export interface RunFlags {
+  rails?: number;
+  devices?: string[];
+  size?: number;
+  sizes?: number[];
+  duration?: number;
+  iters?: number;
+  port?: number;
+  bind?: string[];
+  cm?: boolean;
+  json?: boolean;
+  loopback?: boolean;
+  mtu?: number;
+  gidIndex?: number;
+  peerTimeout?: number;
+  sysfsRoot?: string;
+}
+
+/** Registers the shared flags; `defaults` words the help where the two tests differ. */
+export function addRunFlags(cmd: Command, defaults: { size: string; iters: string; duration: string }): Command {
+  return cmd
+    .option('--rails <n>', 'use the first N rails (default: all)', intArg('--rails', 1, 64))
+    .option('--devices <list>', 'use these devices, in this order (e.g. rocep1s0f1,roceP2p1s0f1)', listArg)
+    .option('--size <bytes>', `message size (${defaults.size})`, sizeArg)
+    .option('--sizes <list|all>', 'several sizes (4096,65536) or all = 2 B to 8 MiB', sizesArg)
+    .option('--duration <s>', defaults.duration, secondsArg('--duration'))
+    .option('--iters <n>', defaults.iters, intArg('--iters', 1, 2 ** 40))
+    .option('--loopback', 'both ends in this process, each rail to its own device')
+    .option('--cm', 'bring the QPs up with rdma_cm instead of the out-of-band exchange')
+    .option('--port <n>', 'out-of-band TCP port (default 18515)', intArg('--port', 1, 65535))
+    .option('--bind <addrs>', 'server: addresses to listen on (default: the rails\' IPv4 addresses)', listArg)
+    .option('--mtu <bytes>', 'path MTU (default: the rail\'s active MTU)', intArg('--mtu', 256, 4096))
+    .option('--gid-index <n>', 'GID index on every rail (default: the IPv4 RoCE v2 entry)', intArg('--gid-index', 0, 65535))
+    .option('--peer-timeout <s>', 'deadline for each step that waits for the peer (default 10)', secondsArg('--peer-timeout'))
+    .option('--json', 'print the result as JSON')
+    .option('--sysfs-root <dir>', 'read this sysfs tree instead of /sys');
+}
+
+/** The API options the shared flags stand for (only those given). */
+export function runTargetOptions(peer: string | undefined, o: RunFlags, signal: AbortSignal) {
+  const sizes = o.sizes ?? (o.size !== undefined ? [o.size] : undefined);
+  const duration = durationMs(o.duration);
+  return {
+    ...(peer !== undefined ? { peer } : {}),
+    ...(o.loopback ? { loopback: true } : {}),
+    ...(o.port !== undefined ? { port: o.port } : {}),
+    ...(o.rails !== undefined ? { rails: o.rails } : {}),
+    ...(o.devices !== undefined ? { devices: o.devices } : {}),
+    ...(sizes !== undefined ? { sizes } : {}),
+    ...(duration !== undefined ? { durationMs: duration } : {}),
+    ...(o.iters !== undefined ? { iterations: o.iters } : {}),
+    ...(o.cm ? { cm: true } : {}),
+    ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
+    ...(o.gidIndex !== undefined ? { gidIndex: o.gidIndex } : {}),
+    ...(o.peerTimeout !== undefined ? { peerTimeoutMs: Math.round(o.peerTimeout * 1000) } : {}),
+    ...(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {}),
+    signal,
+  };
+}
+
+/** The server's options from the same flags. */
+export function serveOptionsFrom(o: RunFlags): Omit<ServeOptions, 'log' | 'signal'> {
+  return {
+    ...(o.port !== undefined ? { port: o.port } : {}),
+    ...(o.bind !== undefined ? { bind: o.bind } : {}),
+    ...(o.gidIndex !== undefined ? { gidIndex: o.gidIndex } : {}),
+    ...(o.peerTimeout !== undefined ? { peerTimeoutMs: Math.round(o.peerTimeout * 1000) } : {}),
+    ...(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {}),
+  };
+}

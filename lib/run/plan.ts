@@ -1,0 +1,36 @@
+import { RdmaError } from '../errors.js';
+import type { Rail } from '../rails/types.js';
+import { checkDeviceLimits, type PlannedResources } from './device-limits.js';
+import { selectRails } from './select-rails.js';
+
+/** What bandwidth and latency runs share: where to run and on which rails. */
+export interface RunTarget {
+  peer?: string;
+  loopback?: boolean;
+  rails?: number;
+  devices?: string[];
+  gidIndex?: number;
+  mtu?: number;
+  sysfsRoot?: string;
+}
+
+/**
+ * Checks that the run has somewhere to go, picks the rails and their MTUs, and checks the
+ * resources against each rail's device: all before any verbs object exists.
+ */
+export function planRun(api: string, target: RunTarget, resources: Omit<PlannedResources, 'mtu'>): { rails: Rail[]; mtus: number[] } {
+  if (!target.loopback && target.peer === undefined) {
+    throw new RdmaError(`${api} needs a peer address or loopback: true`, {
+      code: 'ERR_RDMA_INVALID_ARGUMENT',
+      hint: 'to serve, use serve(); for a one-machine test pass loopback: true',
+    });
+  }
+  const rails = selectRails({
+    ...(target.rails !== undefined ? { rails: target.rails } : {}),
+    ...(target.devices !== undefined ? { devices: target.devices } : {}),
+    ...(target.gidIndex !== undefined ? { gidIndex: target.gidIndex } : {}),
+    ...(target.sysfsRoot !== undefined ? { sysfsRoot: target.sysfsRoot } : {}),
+  });
+  checkDeviceLimits(rails, { ...resources, ...(target.mtu !== undefined ? { mtu: target.mtu } : {}) });
+  return { rails, mtus: rails.map((r) => target.mtu ?? r.activeMtu) };
+}
