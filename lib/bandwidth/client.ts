@@ -1,6 +1,6 @@
 import { RdmaError } from '../errors.js';
 import type { Rail } from '../rails/types.js';
-import { connectClient } from '../run/client-session.js';
+import { clientSessionOptions, connectClient } from '../run/client-session.js';
 import { measureSize, type RailWriter } from './measure.js';
 import type { BandwidthOptions, BandwidthParams } from './options.js';
 import type { RunContext } from './run.js';
@@ -16,13 +16,7 @@ export async function runClientSizes(
 ): Promise<LoopbackOrClient> {
   const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
   const session = await connectClient(
-    {
-      peer: options.peer!,
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      peerTimeoutMs,
-      ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
-    },
+    clientSessionOptions(options, peerTimeoutMs),
     rails,
     {
       test: 'bw',

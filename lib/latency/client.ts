@@ -1,6 +1,6 @@
 import { RdmaError } from '../errors.js';
 import type { Rail } from '../rails/types.js';
-import { connectClient } from '../run/client-session.js';
+import { clientSessionOptions, connectClient } from '../run/client-session.js';
 import type { LatencyOptions, LatencyParams } from './options.js';
 import { pingPong, resetRegions } from './ping-pong.js';
 import { railLatency, type RailLatency } from './result.js';
@@ -19,13 +19,7 @@ export async function runLatencyClient(
 ): Promise<RailLatency[]> {
   const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
   const session = await connectClient(
-    {
-      peer: options.peer!,
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      peerTimeoutMs,
-      ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
-    },
+    clientSessionOptions(options, peerTimeoutMs),
     rails,
     {
       test: 'lat',

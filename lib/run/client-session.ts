@@ -17,6 +17,20 @@ export interface ClientSessionOptions {
   mtu?: number;
 }
 
+/** The session options a run's options carry (the peer, its port, deadlines, the MTU). */
+export function clientSessionOptions(
+  o: { peer?: string; port?: number; connectTimeoutMs?: number; mtu?: number },
+  peerTimeoutMs: number,
+): ClientSessionOptions {
+  return {
+    peer: o.peer!,
+    ...(o.port !== undefined ? { port: o.port } : {}),
+    ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+    peerTimeoutMs,
+    ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
+  };
+}
+
 /** What the test needs once both sides' QPs are in RTS. */
 export interface ConnectedClient {
   channel: Channel<'client'>;
