@@ -1,0 +1,72 @@
+// perftest runs inside the guest: a server and a client on the same rxe device (traffic loops
+// back inside rxe), as separate processes, the way perftest is always run.
+import { latRowValid, parseBanner, parseBwOutput, parseLatOutput, perftestWarnings, type PerftestBwRow, type PerftestLatRow } from '../lib/perftest-output.js';
+import { run, start, waitListening } from './processes.js';
+
+export const RAIL_ADDRESS: Record<string, string> = { rxe0: '10.77.0.1', rxe1: '10.77.1.1' };
+
+export function railAddress(device: string): string {
+  const address = RAIL_ADDRESS[device];
+  if (!address) throw new RangeError(`no address known for ${device}; the guest has rxe0 (10.77.0.1) and rxe1 (10.77.1.1)`);
+  return address;
+}
+
+const STARTUP_MS = 60_000;
+
+export interface PerftestRun<Row> {
+  rows: Row[];
+  banner: Record<string, string>;
+  warnings: string[];
+  wallSeconds: number;
+}
+
+async function pair(tool: 'ib_write_bw' | 'ib_write_lat', device: string, port: number, args: string[], timeoutMs: number) {
+  const common = ['-d', device, '-F', '-p', String(port), ...(tool === 'ib_write_bw' ? ['--report_gbits'] : []), ...args];
+  const server = start(tool, common, timeoutMs + STARTUP_MS);
+  try {
+    await waitListening(server, port, STARTUP_MS);
+    const client = await run(tool, [...common, railAddress(device)], timeoutMs);
+    const served = await Promise.race([server.done, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    if (client.timedOut) throw new Error(`${tool} client on ${device} passed its ${timeoutMs / 1000} s deadline`);
+    if (client.code !== 0) throw new Error(`${tool} client on ${device} exited ${client.code}: ${(client.stdout + client.stderr).slice(-1500)}`);
+    if (served === null) throw new Error(`${tool} server on ${device} did not exit 20 s after its client`);
+    return client;
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function perftestBw(devices: string[], basePort: number, args: string[], timeoutMs: number): Promise<PerftestRun<PerftestBwRow>[]> {
+  // Several devices: one process pair per rail, all at once.
+  const clients = await Promise.all(devices.map((d, i) => pair('ib_write_bw', d, basePort + i, args, timeoutMs)));
+  return clients.map((c) => {
+    const rows = parseBwOutput(c.stdout);
+    if (rows.length === 0) throw new Error(`ib_write_bw printed no result row:\n${c.stdout.slice(-1500)}`);
+    const empty = rows.find((r) => !(r.averageGbps > 0));
+    if (empty) throw new Error(`ib_write_bw reported ${empty.averageGbps} Gb/s over ${empty.iterations} iterations at ${empty.bytes} B:\n${c.stdout.slice(-600)}`);
+    return { rows, banner: parseBanner(c.stdout), warnings: perftestWarnings(c.stdout + c.stderr), wallSeconds: c.wallSeconds };
+  });
+}
+
+/**
+ * ib_write_lat; retried (up to 3 times) when perftest's cycle-counter calibration failed under
+ * emulation (inf, or figures scaled far off). Rejected attempts are kept as `discarded`.
+ */
+export async function perftestLat(
+  device: string,
+  port: number,
+  args: string[],
+  timeoutMs: number,
+): Promise<PerftestRun<PerftestLatRow> & { attempts: number; discarded: PerftestLatRow[] }> {
+  let last = '';
+  const discarded: PerftestLatRow[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const c = await pair('ib_write_lat', device, port + attempt - 1, args, timeoutMs);
+    const rows = parseLatOutput(c.stdout);
+    const warnings = perftestWarnings(c.stdout + c.stderr);
+    if (rows.length > 0 && rows.every(latRowValid)) return { rows, banner: parseBanner(c.stdout), warnings, wallSeconds: c.wallSeconds, attempts: attempt, discarded };
+    discarded.push(...rows);
+    last = c.stdout.slice(-800);
+  }
+  throw new Error(`ib_write_lat gave no valid figures in 3 attempts (clock calibration failed):\n${last}`);
+}

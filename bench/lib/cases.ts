@@ -1,0 +1,149 @@
+// The side-by-side comparisons of issue 6: what perftest runs and what spark-rdma runs, with
+// the same rail, message size, QP count, post list and duration (or iteration count).
+// Shared by the host driver (which picks and reports them) and the guest runner (which runs them).
+
+export type CaseKind = 'bw' | 'bw-two-process' | 'dual' | 'lat' | 'lat-two-process' | 'sweep' | 'lag' | 'tsfn';
+
+export interface BenchCase {
+  id: string;
+  title: string;
+  kind: CaseKind;
+  /** ib_write_bw / ib_write_lat arguments besides -d, -p, -F, --report_gbits and the peer. */
+  perftest: string[];
+  /** `spark-rdma bw|lat` arguments besides the mode (--loopback or the peer), --devices and --json. */
+  spark: string[];
+  devices: string[];
+  /** The figure the pair ratio is taken of. */
+  metric: 'gbps' | 'mpps' | 'latency' | 'sweep' | 'lag' | 'samples';
+}
+
+export interface CaseSettings {
+  /** Timed seconds of each duration-mode run. */
+  durationSeconds: number;
+  latencyIterations: number;
+  /** Messages per size in the sweep (perftest -a only has an iteration mode). */
+  sweepIterations: number;
+}
+
+export const DEFAULT_SETTINGS: CaseSettings = { durationSeconds: 3, latencyIterations: 10_000, sweepIterations: 200 };
+
+export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
+  const d = String(s.durationSeconds);
+  const bw64k = { perftest: ['-s', '65536', '-D', d], spark: ['--size', '65536', '--duration', d] };
+  return [
+    { id: 'a', title: 'write bw 64 KiB, 1 QP', kind: 'bw', metric: 'gbps', devices: ['rxe0'], ...bw64k },
+    {
+      id: 'a2',
+      title: 'write bw 64 KiB, 1 QP, spark-rdma as two processes',
+      kind: 'bw-two-process',
+      metric: 'gbps',
+      devices: ['rxe0'],
+      ...bw64k,
+    },
+    {
+      id: 'b',
+      title: 'write bw 64 KiB, 4 QPs',
+      kind: 'bw',
+      metric: 'gbps',
+      devices: ['rxe0'],
+      perftest: ['-s', '65536', '-q', '4', '-D', d],
+      spark: ['--size', '65536', '--qps', '4', '--duration', d],
+    },
+    {
+      id: 'c',
+      title: 'message rate 64 B, post list 16',
+      kind: 'bw',
+      metric: 'mpps',
+      devices: ['rxe0'],
+      perftest: ['-s', '64', '-l', '16', '-D', d],
+      spark: ['--size', '64', '--post-list', '16', '--duration', d],
+    },
+    {
+      // perftest turns inline off on rxe ("Device not recognized to implement inline feature"),
+      // so spark-rdma is run without inline too: the same work on the wire and in the driver.
+      id: 'd',
+      title: 'write latency 2 B (no inline, as perftest on rxe)',
+      kind: 'lat',
+      metric: 'latency',
+      devices: ['rxe0'],
+      perftest: ['-s', '2', '-n', String(s.latencyIterations)],
+      spark: ['--size', '2', '--iters', String(s.latencyIterations), '--inline', '0'],
+    },
+    {
+      id: 'd2',
+      title: 'write latency 2 B, spark-rdma as two processes',
+      kind: 'lat-two-process',
+      metric: 'latency',
+      devices: ['rxe0'],
+      perftest: ['-s', '2', '-n', String(s.latencyIterations)],
+      spark: ['--size', '2', '--iters', String(s.latencyIterations), '--inline', '0'],
+    },
+    {
+      id: 'e',
+      title: 'write bw 64 KiB, 1 QP, both rails at once',
+      kind: 'dual',
+      metric: 'gbps',
+      devices: ['rxe0', 'rxe1'],
+      ...bw64k,
+    },
+    {
+      id: 'f',
+      title: 'size sweep 2 B to 8 MiB',
+      kind: 'sweep',
+      metric: 'sweep',
+      devices: ['rxe0'],
+      perftest: ['-a', '-n', String(s.sweepIterations)],
+      spark: ['--sizes', 'all', '--iters', String(s.sweepIterations), '--warmup', '0'],
+    },
+    { id: 'lag', title: 'event-loop lag during runBandwidth', kind: 'lag', metric: 'lag', devices: ['rxe0', 'rxe1'], perftest: [], spark: [] },
+    {
+      // Not a perftest comparison: side A of each pair is spark-rdma sampling once a second,
+      // side B the same run sampling every millisecond.
+      id: 'tsfn',
+      title: 'samples through the thread-safe function: 64 B, 1 ms vs 1 s intervals',
+      kind: 'tsfn',
+      metric: 'samples',
+      devices: ['rxe0'],
+      perftest: [],
+      spark: [],
+    },
+  ];
+}
+
+export function caseById(id: string, s: CaseSettings = DEFAULT_SETTINGS): BenchCase {
+  const c = benchCases(s).find((x) => x.id === id);
+  if (!c) throw new RangeError(`unknown bench case ${id}; known: ${benchCases(s).map((x) => x.id).join(', ')}`);
+  return c;
+}
+
+/** What one run of one tool measured, as the guest prints it and the host reads it. */
+export interface RunRecord {
+  case: string;
+  pair: number;
+  /** A is the reference (perftest), B the one measured against it (spark-rdma); ratios are B / A. */
+  side: 'A' | 'B';
+  tool: string;
+  ok: boolean;
+  error?: string;
+  /** Wall seconds of the whole run, process start to exit. */
+  wallSeconds: number;
+  gbps?: number;
+  mpps?: number;
+  /** Per rail, for dual-rail runs. */
+  railsGbps?: number[];
+  p50Us?: number;
+  p99Us?: number;
+  minUs?: number;
+  maxUs?: number;
+  sweep?: { bytes: number; gbps: number; mpps: number }[];
+  /** spark-rdma's engine counters per rail (postCalls, pollCalls, emptyPolls...). */
+  engine?: Record<string, number | boolean>[];
+  /** perftest's banner (TX depth, CQ Moderation, inline...), first run of a case only. */
+  banner?: Record<string, string>;
+  /** Anything else the case measures (lag, sample delivery). */
+  extra?: Record<string, unknown>;
+  /** Set by the host: another QEMU guest ran on the host during this run (figures are suspect). */
+  otherGuestSeen?: boolean;
+}
+
+export const RECORD_MARKER = '@@spark-bench ';

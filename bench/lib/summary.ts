@@ -1,0 +1,202 @@
+// From the guest's run records to what the report shows: per comparison, each pair's figures
+// and ratio (B / A: spark-rdma over perftest) and the median ratio; the size sweep per size;
+// event-loop lag; dual-rail scaling; and the goals of issue 6.
+import type { BenchCase, RunRecord } from './cases.js';
+import { checkGoal, median, medianRatio, ratio, type GoalCheck } from './stats.js';
+
+export interface PairFigures {
+  pair: number;
+  a: number | null;
+  b: number | null;
+  ratio: number | null;
+  errors: string[];
+  /** Another QEMU guest ran on the host during one of the two runs. */
+  contended: boolean;
+}
+
+export interface MetricComparison {
+  /** e.g. 'Gb/s', 'Mmsg/s', 'p50 us', 'p99 us'. */
+  metric: string;
+  pairs: PairFigures[];
+  medianA: number | null;
+  medianB: number | null;
+  medianRatio: number | null;
+}
+
+export interface CaseSummary {
+  id: string;
+  title: string;
+  toolA: string;
+  toolB: string;
+  metrics: MetricComparison[];
+}
+
+export interface SweepPoint {
+  bytes: number;
+  perftestGbps: number | null;
+  sparkGbps: number | null;
+  medianRatio: number | null;
+}
+
+export interface LagFigures {
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+export interface LagSummary {
+  runs: number;
+  idle: LagFigures;
+  oneRailWhole: LagFigures;
+  oneRailTimed: LagFigures;
+  twoRailsWhole: LagFigures;
+  twoRailsTimed: LagFigures;
+}
+
+export interface Scaling {
+  tool: string;
+  singleGbps: number | null;
+  dualGbps: number | null;
+  factor: number | null;
+}
+
+export interface Summary {
+  cases: CaseSummary[];
+  sweep: SweepPoint[];
+  lag: LagSummary | null;
+  scaling: Scaling[];
+  goals: GoalCheck[];
+}
+
+type Pick = (r: RunRecord) => number | undefined;
+
+const medianOrNull = (values: (number | null | undefined)[]): number | null => {
+  const present = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return present.length > 0 ? median(present) : null;
+};
+
+function pairsOf(records: RunRecord[]): Map<number, { a?: RunRecord; b?: RunRecord }> {
+  const pairs = new Map<number, { a?: RunRecord; b?: RunRecord }>();
+  for (const r of records) {
+    const p = pairs.get(r.pair) ?? {};
+    if (r.side === 'A') p.a = r;
+    else p.b = r;
+    pairs.set(r.pair, p);
+  }
+  return new Map([...pairs.entries()].sort((x, y) => x[0] - y[0]));
+}
+
+function compare(records: RunRecord[], metric: string, pick: Pick): MetricComparison {
+  const pairs: PairFigures[] = [];
+  for (const [pair, { a, b }] of pairsOf(records)) {
+    const av = a?.ok ? (pick(a) ?? null) : null;
+    const bv = b?.ok ? (pick(b) ?? null) : null;
+    const errors = [a, b].filter((r): r is RunRecord => r !== undefined && !r.ok).map((r) => `${r.tool}: ${r.error ?? 'failed'}`);
+    const contended = Boolean(a?.otherGuestSeen || b?.otherGuestSeen);
+    pairs.push({ pair, a: av, b: bv, ratio: av !== null && bv !== null ? ratio(bv, av) : null, errors, contended });
+  }
+  return {
+    metric,
+    pairs,
+    medianA: medianOrNull(pairs.map((p) => p.a)),
+    medianB: medianOrNull(pairs.map((p) => p.b)),
+    medianRatio: medianRatio(pairs.map((p) => p.ratio)),
+  };
+}
+
+function metricsFor(c: BenchCase, records: RunRecord[]): MetricComparison[] {
+  switch (c.kind) {
+    case 'bw':
+    case 'bw-two-process':
+    case 'dual':
+      return c.metric === 'mpps'
+        ? [compare(records, 'Mmsg/s', (r) => r.mpps), compare(records, 'Gb/s', (r) => r.gbps)]
+        : [compare(records, 'Gb/s', (r) => r.gbps)];
+    case 'lat':
+    case 'lat-two-process':
+      return [compare(records, 'p50 us', (r) => r.p50Us), compare(records, 'p99 us', (r) => r.p99Us), compare(records, 'min us', (r) => r.minUs)];
+    case 'tsfn':
+      return [
+        compare(records, 'Mmsg/s', (r) => r.mpps),
+        compare(records, 'samples/s', (r) => (r.extra as { samplesPerSecond?: number } | undefined)?.samplesPerSecond),
+      ];
+    default:
+      return [];
+  }
+}
+
+function toolNames(records: RunRecord[]): { toolA: string; toolB: string } {
+  return { toolA: records.find((r) => r.side === 'A')?.tool ?? 'perftest', toolB: records.find((r) => r.side === 'B')?.tool ?? 'spark-rdma' };
+}
+
+export function summarizeSweep(records: RunRecord[]): SweepPoint[] {
+  const sizes = [...new Set(records.flatMap((r) => (r.sweep ?? []).map((p) => p.bytes)))].sort((x, y) => x - y);
+  return sizes.map((bytes) => {
+    const at = (r: RunRecord | undefined) => (r?.ok ? r.sweep?.find((p) => p.bytes === bytes)?.gbps : undefined);
+    const pairs = [...pairsOf(records).values()];
+    const ratios = pairs.map(({ a, b }) => {
+      const av = at(a);
+      const bv = at(b);
+      return av !== undefined && bv !== undefined ? ratio(bv, av) : null;
+    });
+    return {
+      bytes,
+      perftestGbps: medianOrNull(pairs.map(({ a }) => at(a))),
+      sparkGbps: medianOrNull(pairs.map(({ b }) => at(b))),
+      medianRatio: medianRatio(ratios),
+    };
+  });
+}
+
+interface LagExtra {
+  idle: { p99Ms: number; maxMs: number };
+  oneRail: { wholeRun: { p99Ms: number; maxMs: number }; timedPhase: { p99Ms: number; maxMs: number } };
+  twoRails: { wholeRun: { p99Ms: number; maxMs: number }; timedPhase: { p99Ms: number; maxMs: number } };
+}
+
+export function summarizeLag(records: RunRecord[]): LagSummary | null {
+  const runs = records.filter((r) => r.ok && r.extra).map((r) => r.extra as unknown as LagExtra);
+  if (runs.length === 0) return null;
+  const fig = (get: (x: LagExtra) => { p99Ms: number; maxMs: number }): LagFigures => ({
+    p99Ms: medianOrNull(runs.map((x) => get(x).p99Ms)),
+    maxMs: medianOrNull(runs.map((x) => get(x).maxMs)),
+  });
+  return {
+    runs: runs.length,
+    idle: fig((x) => x.idle),
+    oneRailWhole: fig((x) => x.oneRail.wholeRun),
+    oneRailTimed: fig((x) => x.oneRail.timedPhase),
+    twoRailsWhole: fig((x) => x.twoRails.wholeRun),
+    twoRailsTimed: fig((x) => x.twoRails.timedPhase),
+  };
+}
+
+const metricOf = (s: CaseSummary | undefined, metric: string) => s?.metrics.find((m) => m.metric === metric) ?? null;
+
+export function summarize(cases: BenchCase[], records: RunRecord[]): Summary {
+  const byCase = (id: string) => records.filter((r) => r.case === id);
+  const summaries: CaseSummary[] = cases
+    .filter((c) => c.kind !== 'sweep' && c.kind !== 'lag' && byCase(c.id).length > 0)
+    .map((c) => ({ id: c.id, title: c.title, ...toolNames(byCase(c.id)), metrics: metricsFor(c, byCase(c.id)) }));
+  const find = (id: string) => summaries.find((s) => s.id === id);
+  const single = metricOf(find('a'), 'Gb/s');
+  const dual = metricOf(find('e'), 'Gb/s');
+  const scaling: Scaling[] = [
+    { tool: 'perftest', singleGbps: single?.medianA ?? null, dualGbps: dual?.medianA ?? null },
+    { tool: 'spark-rdma', singleGbps: single?.medianB ?? null, dualGbps: dual?.medianB ?? null },
+  ].map((s) => ({ ...s, factor: s.singleGbps !== null && s.dualGbps !== null ? ratio(s.dualGbps, s.singleGbps) : null }));
+  const lag = summarizeLag(byCase('lag'));
+  const goals: GoalCheck[] = [];
+  const add = (goal: string, m: MetricComparison | null, dir: 'at-least' | 'at-most', target: number) => {
+    if (m) goals.push(checkGoal(goal, m.medianRatio, dir, target));
+  };
+  add('(a) bandwidth 64 KiB 1 QP, ratio >= 1.00', single, 'at-least', 1);
+  add('(b) bandwidth 64 KiB 4 QPs, ratio >= 1.00', metricOf(find('b'), 'Gb/s'), 'at-least', 1);
+  add('(c) message rate 64 B post list, ratio >= 1.00', metricOf(find('c'), 'Mmsg/s'), 'at-least', 1);
+  add('(d) latency p50, ratio <= 1.05', metricOf(find('d'), 'p50 us'), 'at-most', 1.05);
+  add('(d) latency p99, ratio <= 1.10', metricOf(find('d'), 'p99 us'), 'at-most', 1.1);
+  add('(e) both rails, ratio >= 1.00', dual, 'at-least', 1);
+  const sparkScaling = scaling[1]!;
+  if (sparkScaling.factor !== null) goals.push(checkGoal('dual rail >= 1.9x one rail (spark-rdma)', sparkScaling.factor, 'at-least', 1.9));
+  if (lag) goals.push(checkGoal('event-loop lag p99 < 5 ms during a run (one rail, timed phase)', lag.oneRailTimed.p99Ms, 'below', 5));
+  return { cases: summaries, sweep: summarizeSweep(byCase('f')), lag, scaling, goals };
+}

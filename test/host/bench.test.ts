@@ -1,0 +1,229 @@
+// Pure helpers of the benchmarks (bench/): ratio and median arithmetic, perftest output
+// parsing, the summary that pairs runs, and the SVG chart writer.
+import { describe, expect, it } from 'vitest';
+import { benchCases, type RunRecord } from '../../bench/lib/cases.js';
+import { IMPLAUSIBLE_MIN_US, latRowValid, parseBanner, parseBwOutput, parseLatOutput, perftestWarnings } from '../../bench/lib/perftest-output.js';
+import { formatBytes, renderReport } from '../../bench/lib/report-md.js';
+import { checkGoal, median, medianRatio, ratio } from '../../bench/lib/stats.js';
+import { summarize } from '../../bench/lib/summary.js';
+import { escapeXml, lineChartSvg, niceStep } from '../../bench/lib/svg-chart.js';
+
+// Captured from ib_write_bw / ib_write_lat 4.5+0.17 in the soft-RoCE guest (banner trimmed).
+const BW_DURATION = `---------------------------------------------------------------------------------------
+                    RDMA_Write BW Test
+ Dual-port       : OFF\t\tDevice         : rxe0
+ Number of qps   : 1\t\tTransport type : IB
+ TX depth        : 128
+ CQ Moderation   : 1
+ Max inline data : 0[B]
+ GID: 00:00:00:00:00:00:00:00:00:00:255:255:10:77:00:01
+---------------------------------------------------------------------------------------
+ #bytes     #iterations    BW peak[Gb/sec]    BW average[Gb/sec]   MsgRate[Mpps]
+ 65536      2624             0.00               0.46   \t\t   0.000869
+---------------------------------------------------------------------------------------
+`;
+
+const BW_ALL_MIB = ` #bytes     #iterations    BW peak[MiB/sec]    BW average[MiB/sec]   MsgRate[Mpps]
+ 2          200              0.52               0.50   \t\t   0.262144
+ 4          200              1.00               0.95   \t\t   0.249036
+ 8388608    200              171.66             171.60 \t\t   0.000021
+---------------------------------------------------------------------------------------
+`;
+
+const LAT = ` #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    t_avg[usec]    t_stdev[usec]   99% percentile[usec]   99.9% percentile[usec] 
+ 2       5000          7.41           501111.49      7.73     \t       232.65      \t-nan   \t\t7597.30 \t\t61434.81
+---------------------------------------------------------------------------------------
+`;
+
+const LAT_UNCALIBRATED = `Correlation coefficient r^2: 0.828247 < 0.9
+ #bytes #iterations    t_min[usec]    t_max[usec]  t_typical[usec]    t_avg[usec]    t_stdev[usec]   99% percentile[usec]   99.9% percentile[usec] 
+ 2       5000          inf            inf          inf      \t       inf         \t-nan   \t\tinf     \t\tinf    
+`;
+
+describe('ratio arithmetic', () => {
+  it('median of odd and even counts, unsorted input left untouched', () => {
+    const values = [3, 1, 2];
+    expect(median(values)).toBe(2);
+    expect(values).toEqual([3, 1, 2]);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow(/at least one pair/);
+  });
+
+  it('ratio is B over A and null for a failed or zero reference', () => {
+    expect(ratio(1.5, 1.2)).toBeCloseTo(1.25, 12);
+    expect(ratio(1, 0)).toBeNull();
+    expect(ratio(1, NaN)).toBeNull();
+    expect(ratio(NaN, 1)).toBeNull();
+    expect(medianRatio([1.1, null, 0.9, 1.0])).toBe(1.0);
+    expect(medianRatio([null, null])).toBeNull();
+  });
+
+  it('goals: at least, at most, strictly below; no value is no verdict', () => {
+    expect(checkGoal('bw', 1.0, 'at-least', 1).met).toBe(true);
+    expect(checkGoal('bw', 0.999, 'at-least', 1).met).toBe(false);
+    expect(checkGoal('p50', 1.05, 'at-most', 1.05).met).toBe(true);
+    expect(checkGoal('lag', 5, 'below', 5).met).toBe(false);
+    expect(checkGoal('lag', 4.99, 'below', 5).met).toBe(true);
+    expect(checkGoal('x', null, 'at-least', 1).met).toBeNull();
+  });
+});
+
+describe('perftest output', () => {
+  it('ib_write_bw --report_gbits: the one result row, Gb/s as printed', () => {
+    expect(parseBwOutput(BW_DURATION)).toEqual([{ bytes: 65536, iterations: 2624, peakGbps: 0, averageGbps: 0.46, msgRateMpps: 0.000869 }]);
+  });
+
+  it('ib_write_bw -a in MiB/s: every size, converted to Gb/s (MiB = 2^20 B)', () => {
+    const rows = parseBwOutput(BW_ALL_MIB);
+    expect(rows.map((r) => r.bytes)).toEqual([2, 4, 8388608]);
+    expect(rows[2]!.averageGbps).toBeCloseTo((171.6 * 2 ** 20 * 8) / 1e9, 9);
+    expect(rows[0]!.msgRateMpps).toBe(0.262144);
+  });
+
+  it('no table, no rows', () => {
+    expect(parseBwOutput('Couldn\'t connect to 10.77.0.1:18515\n')).toEqual([]);
+  });
+
+  it('ib_write_lat: typical is the median, the 99% column is p99, -nan stdev is NaN', () => {
+    const [row] = parseLatOutput(LAT);
+    expect(row).toMatchObject({ bytes: 2, iterations: 5000, minUs: 7.41, typicalUs: 7.73, avgUs: 232.65, p99Us: 7597.3, p999Us: 61434.81 });
+    expect(row!.stdevUs).toBeNaN();
+    expect(latRowValid(row!)).toBe(true);
+  });
+
+  it('an uncalibrated clock (inf) is parsed but not valid, so the run is retried', () => {
+    const [row] = parseLatOutput(LAT_UNCALIBRATED);
+    expect(row!.typicalUs).toBe(Infinity);
+    expect(latRowValid(row!)).toBe(false);
+  });
+
+  it('figures scaled far off (a minimum of milliseconds) or out of order are not valid either', () => {
+    const [row] = parseLatOutput(LAT);
+    expect(latRowValid({ ...row!, minUs: IMPLAUSIBLE_MIN_US * 2, typicalUs: IMPLAUSIBLE_MIN_US * 3, p99Us: IMPLAUSIBLE_MIN_US * 4 })).toBe(false);
+    expect(latRowValid({ ...row!, typicalUs: row!.minUs / 2 })).toBe(false);
+    expect(perftestWarnings(LAT_UNCALIBRATED)).toEqual(['Correlation coefficient r^2: 0.828247 < 0.9']);
+    expect(perftestWarnings(BW_DURATION)).toEqual([]);
+  });
+
+  it('banner: both columns of a line, GID lines left out', () => {
+    const b = parseBanner(BW_DURATION);
+    expect(b).toMatchObject({ 'Dual-port': 'OFF', Device: 'rxe0', 'Number of qps': '1', 'TX depth': '128', 'CQ Moderation': '1', 'Max inline data': '0[B]' });
+    expect(Object.keys(b).some((k) => k.includes('GID'))).toBe(false);
+  });
+});
+
+function record(c: string, pair: number, side: 'A' | 'B', fields: Partial<RunRecord>): RunRecord {
+  return { case: c, pair, side, tool: side === 'A' ? 'perftest' : 'spark-rdma', ok: true, wallSeconds: 1, ...fields };
+}
+
+describe('summary', () => {
+  const records: RunRecord[] = [
+    record('a', 1, 'A', { gbps: 1.0 }),
+    record('a', 1, 'B', { gbps: 1.1 }),
+    record('a', 2, 'A', { gbps: 1.2 }),
+    record('a', 2, 'B', { gbps: 1.2 }),
+    record('a', 3, 'A', { gbps: 1.0 }),
+    record('a', 3, 'B', { gbps: 0.9 }),
+    record('e', 1, 'A', { gbps: 1.5, railsGbps: [0.7, 0.8] }),
+    record('e', 1, 'B', { gbps: 2.0 }),
+    record('d', 1, 'A', { p50Us: 10, p99Us: 100, minUs: 9 }),
+    record('d', 1, 'B', { p50Us: 10.4, p99Us: 120, minUs: 9 }),
+    record('d', 2, 'A', { p50Us: 10, p99Us: 100, minUs: 9 }),
+    { case: 'd', pair: 2, side: 'B', tool: 'spark-rdma', ok: false, error: 'exited 1', wallSeconds: 1 },
+    record('f', 1, 'A', { sweep: [{ bytes: 2, gbps: 0.01, mpps: 0.6 }, { bytes: 4, gbps: 0.02, mpps: 0.6 }] }),
+    record('f', 1, 'B', { sweep: [{ bytes: 2, gbps: 0.012, mpps: 0.7 }, { bytes: 4, gbps: 0.02, mpps: 0.6 }] }),
+  ];
+  const s = summarize(benchCases(), records);
+
+  it('each pair has its ratio; the median of ratios is reported, not the ratio of medians', () => {
+    const a = s.cases.find((c) => c.id === 'a')!.metrics[0]!;
+    expect(a.pairs.map((p) => p.ratio)).toEqual([1.1 / 1.0, 1, 0.9 / 1.0].map((x) => expect.closeTo(x, 12)));
+    expect(a.medianRatio).toBeCloseTo(1, 12);
+    expect(a.medianA).toBe(1.0);
+    expect(a.medianB).toBe(1.1);
+  });
+
+  it('a failed run leaves its pair without a ratio and carries the error', () => {
+    const p50 = s.cases.find((c) => c.id === 'd')!.metrics.find((m) => m.metric === 'p50 us')!;
+    expect(p50.pairs[1]).toMatchObject({ pair: 2, a: 10, b: null, ratio: null });
+    expect(p50.pairs[1]!.errors[0]).toContain('exited 1');
+    expect(p50.medianRatio).toBeCloseTo(1.04, 12);
+  });
+
+  it('goals use medians of ratios; dual-rail scaling is (e) over (a) per tool', () => {
+    const goal = (name: string) => s.goals.find((g) => g.goal.startsWith(name))!;
+    expect(goal('(a)').met).toBe(true);
+    expect(goal('(d) latency p50').met).toBe(true);
+    expect(goal('(d) latency p99').met).toBe(false);
+    expect(s.scaling.find((x) => x.tool === 'perftest')!.factor).toBeCloseTo(1.5 / 1.0, 12);
+    expect(s.scaling.find((x) => x.tool === 'spark-rdma')!.factor).toBeCloseTo(2.0 / 1.1, 12);
+    expect(goal('dual rail').met).toBe(false);
+  });
+
+  it('the sweep is per size, sorted, with each tool\'s median', () => {
+    expect(s.sweep).toEqual([
+      { bytes: 2, perftestGbps: 0.01, sparkGbps: 0.012, medianRatio: expect.closeTo(1.2, 12) },
+      { bytes: 4, perftestGbps: 0.02, sparkGbps: 0.02, medianRatio: 1 },
+    ]);
+  });
+
+  it('a pair that ran while another guest was running is flagged, in the summary and the report', () => {
+    const flagged = summarize(benchCases(), [record('b', 1, 'A', { gbps: 1, otherGuestSeen: true }), record('b', 1, 'B', { gbps: 1 })]);
+    expect(flagged.cases[0]!.metrics[0]!.pairs[0]!.contended).toBe(true);
+    const md = renderReport({ date: 'd', conditions: {}, summary: flagged, records: [], micro: null, notes: [], chartFile: null });
+    expect(md).toContain('1.000 / 1.000 = 1.000 †');
+    expect(md).toContain('† another QEMU guest');
+  });
+
+  it('the markdown report carries every pair and every goal', () => {
+    const md = renderReport({ date: '2026-01-01', conditions: { host: 'test' }, summary: s, records, micro: null, notes: ['a note'], chartFile: 'sweep.svg' });
+    expect(md).toContain('| (a) write bw 64 KiB, 1 QP | Gb/s | perftest | spark-rdma | 1.000 / 1.100 = 1.100; 1.200 / 1.200 = 1.000; 1.000 / 0.900 = 0.900 |');
+    expect(md).toContain('#2 failed');
+    expect(md).toContain('![size sweep](sweep.svg)');
+    for (const g of s.goals) expect(md).toContain(g.goal);
+    expect(formatBytes(2)).toBe('2 B');
+    expect(formatBytes(65536)).toBe('64 KiB');
+    expect(formatBytes(8388608)).toBe('8 MiB');
+  });
+});
+
+describe('SVG chart', () => {
+  const svg = lineChartSvg({
+    title: 'bw <by> size & tool',
+    xLabel: 'message size',
+    yLabel: 'Gb/s',
+    formatX: formatBytes,
+    series: [
+      { name: 'perftest', color: '#d95f02', points: [{ x: 2, y: 0.01 }, { x: 1024, y: 0.5 }, { x: 8388608, y: 1.4 }] },
+      { name: 'spark-rdma', color: '#1b9e77', points: [{ x: 8388608, y: 1.5 }, { x: 2, y: 0.012 }] },
+    ],
+  });
+
+  it('one polyline and one legend entry per series; text escaped', () => {
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
+    expect(svg).toContain('>perftest</text>');
+    expect(svg).toContain('bw &lt;by&gt; size &amp; tool');
+    expect(svg).not.toContain('<by>');
+    expect(escapeXml(`a"b'c`)).toBe('a&quot;b&apos;c');
+  });
+
+  it('log2 x axis: points are equally spaced per doubling and sorted left to right', () => {
+    const line = /<polyline [^>]*points="([^"]+)"/.exec(svg)![1]!;
+    const xs = line.split(' ').map((p) => Number(p.split(',')[0]));
+    // 2 -> 1024 is 9 doublings, 1024 -> 8 MiB is 13: the spacing follows
+    expect((xs[1]! - xs[0]!) / (xs[2]! - xs[1]!)).toBeCloseTo(9 / 13, 2);
+    const second = /<polyline [^>]*points="([^"]+)"[^]*?<polyline [^>]*points="([^"]+)"/.exec(svg)![2]!;
+    const xs2 = second.split(' ').map((p) => Number(p.split(',')[0]));
+    expect(xs2[0]).toBeLessThan(xs2[1]!);
+    expect(svg).toContain('>8 MiB</text>');
+  });
+
+  it('y axis ticks are nice steps; no plottable point is an error', () => {
+    expect(niceStep(1.5)).toBe(0.5);
+    expect(niceStep(7)).toBe(2);
+    expect(niceStep(0)).toBe(1);
+    expect(() => lineChartSvg({ title: '', xLabel: '', yLabel: '', series: [{ name: 'x', color: '#000', points: [] }] })).toThrow(/at least one point/);
+  });
+});
