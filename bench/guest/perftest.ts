@@ -42,8 +42,8 @@ export async function perftestBw(devices: string[], basePort: number, args: stri
   return clients.map((c) => {
     const rows = parseBwOutput(c.stdout);
     if (rows.length === 0) throw new Error(`ib_write_bw printed no result row:\n${c.stdout.slice(-1500)}`);
-    const empty = rows.find((r) => !(r.averageGbps > 0));
-    if (empty) throw new Error(`ib_write_bw reported ${empty.averageGbps} Gb/s over ${empty.iterations} iterations at ${empty.bytes} B:\n${c.stdout.slice(-600)}`);
+    const empty = rows.find((r) => !(r.gbps > 0));
+    if (empty) throw new Error(`ib_write_bw reported ${empty.gbps} Gb/s over ${empty.iterations} iterations at ${empty.bytes} B:\n${c.stdout.slice(-600)}`);
     return { rows, banner: parseBanner(c.stdout), warnings: perftestWarnings(c.stdout + c.stderr), wallSeconds: c.wallSeconds };
   });
 }

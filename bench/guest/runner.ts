@@ -56,14 +56,14 @@ async function perftestSide(c: BenchCase, pair: number, s: CaseSettings): Promis
     const banner = { ...(pair === 1 ? { banner: runs[0]!.banner } : {}), extra: { warnings: runs.flatMap((r) => r.warnings) } };
     if (c.kind === 'sweep') {
       const rows = runs[0]!.rows;
-      return { wallSeconds: runs[0]!.wallSeconds, sweep: rows.map((r) => ({ bytes: r.bytes, gbps: r.averageGbps, mpps: r.msgRateMpps })), ...banner };
+      return { wallSeconds: runs[0]!.wallSeconds, sweep: rows.map((r) => ({ bytes: r.bytes, gbps: r.gbps, mpps: r.msgRateMpps })), ...banner };
     }
     const rails = runs.map((r) => r.rows[0]!);
     return {
       wallSeconds: Math.max(...runs.map((r) => r.wallSeconds)),
-      gbps: rails.reduce((a, r) => a + r.averageGbps, 0),
+      gbps: rails.reduce((a, r) => a + r.gbps, 0),
       mpps: rails.reduce((a, r) => a + r.msgRateMpps, 0),
-      railsGbps: rails.map((r) => r.averageGbps),
+      railsGbps: rails.map((r) => r.gbps),
       ...banner,
     };
   });

@@ -101,6 +101,22 @@ export function renderReport(input: ReportInput): string {
     );
   }
 
+  if (summary.sampleCost) {
+    const c = summary.sampleCost;
+    out.push(`## Samples through the thread-safe function (tsfn: 64 B writes, 1 ms against 1 s sample intervals; medians of ${c.pairs} pairs)`, '');
+    out.push(
+      table(
+        ['figure', 'value'],
+        [
+          ['samples received per second at a 1 ms interval', num(c.samplesPerSecond, 0)],
+          ['JS-thread CPU per extra sample (us; /proc, 10 ms ticks)', num(c.jsCpuPerSampleUs, 0)],
+          ['message rate at 1 ms samples / at 1 s samples', num(c.msgRateRatio)],
+        ],
+      ),
+      '',
+    );
+  }
+
   if (summary.sweep.length > 0) {
     out.push('## Size sweep (f): Gb/s, medians over pairs', '');
     if (input.chartFile) out.push(`![size sweep](${input.chartFile})`, '');

@@ -59,10 +59,22 @@ export interface Scaling {
   factor: number | null;
 }
 
+/** Case tsfn: what a sample delivered through the thread-safe function costs. */
+export interface SampleCost {
+  pairs: number;
+  /** Samples per second the JS side received at a 1 ms interval (the engine emits at most one per CQ poll). */
+  samplesPerSecond: number | null;
+  /** Extra JS-thread CPU per extra sample: (CPU at 1 ms - CPU at 1 s) / (samples at 1 ms - samples at 1 s). */
+  jsCpuPerSampleUs: number | null;
+  /** Message rate at 1 ms samples over message rate at 1 s samples. */
+  msgRateRatio: number | null;
+}
+
 export interface Summary {
   cases: CaseSummary[];
   sweep: SweepPoint[];
   lag: LagSummary | null;
+  sampleCost: SampleCost | null;
   scaling: Scaling[];
   goals: GoalCheck[];
 }
@@ -170,6 +182,29 @@ export function summarizeLag(records: RunRecord[]): LagSummary | null {
   };
 }
 
+interface TsfnExtra {
+  samples: number;
+  samplesPerSecond: number;
+  mainThreadCpuSeconds: number;
+}
+
+export function summarizeSampleCost(records: RunRecord[]): SampleCost | null {
+  const pairs = [...pairsOf(records).values()].filter(({ a, b }) => a?.ok && b?.ok && a.extra && b.extra);
+  if (pairs.length === 0) return null;
+  const extra = (r: RunRecord) => r.extra as unknown as TsfnExtra;
+  return {
+    pairs: pairs.length,
+    samplesPerSecond: medianOrNull(pairs.map(({ b }) => extra(b!).samplesPerSecond)),
+    jsCpuPerSampleUs: medianOrNull(
+      pairs.map(({ a, b }) => {
+        const extraSamples = extra(b!).samples - extra(a!).samples;
+        return extraSamples > 0 ? ((extra(b!).mainThreadCpuSeconds - extra(a!).mainThreadCpuSeconds) / extraSamples) * 1e6 : null;
+      }),
+    ),
+    msgRateRatio: medianRatio(pairs.map(({ a, b }) => ratio(b!.mpps ?? NaN, a!.mpps ?? NaN))),
+  };
+}
+
 const metricOf = (s: CaseSummary | undefined, metric: string) => s?.metrics.find((m) => m.metric === metric) ?? null;
 
 export function summarize(cases: BenchCase[], records: RunRecord[]): Summary {
@@ -198,5 +233,5 @@ export function summarize(cases: BenchCase[], records: RunRecord[]): Summary {
   const sparkScaling = scaling[1]!;
   if (sparkScaling.factor !== null) goals.push(checkGoal('dual rail >= 1.9x one rail (spark-rdma)', sparkScaling.factor, 'at-least', 1.9));
   if (lag) goals.push(checkGoal('event-loop lag p99 < 5 ms during a run (one rail, timed phase)', lag.oneRailTimed.p99Ms, 'below', 5));
-  return { cases: summaries, sweep: summarizeSweep(byCase('f')), lag, scaling, goals };
+  return { cases: summaries, sweep: summarizeSweep(byCase('f')), lag, sampleCost: summarizeSampleCost(byCase('tsfn')), scaling, goals };
 }

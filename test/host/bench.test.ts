@@ -69,8 +69,20 @@ describe('ratio arithmetic', () => {
 });
 
 describe('perftest output', () => {
-  it('ib_write_bw --report_gbits: the one result row, Gb/s as printed', () => {
-    expect(parseBwOutput(BW_DURATION)).toEqual([{ bytes: 65536, iterations: 2624, peakGbps: 0, averageGbps: 0.46, msgRateMpps: 0.000869 }]);
+  it('ib_write_bw --report_gbits: the one result row; 0.46 Gb/s as printed, 0.4556 from the message rate', () => {
+    expect(parseBwOutput(BW_DURATION)).toEqual([
+      { bytes: 65536, iterations: 2624, peakGbps: 0, averageGbps: 0.46, msgRateMpps: 0.000869, gbps: expect.closeTo((0.000869 * 1e6 * 65536 * 8) / 1e9, 12) },
+    ]);
+  });
+
+  it('the best reading: MsgRate x size where the Gb/s column rounds to 0.00, the column where the rate has few digits', () => {
+    const rows = parseBwOutput(` #bytes     #iterations    BW peak[Gb/sec]    BW average[Gb/sec]   MsgRate[Mpps]
+ 8          100              0.00               0.00   		   0.062410
+ 8388608    100              1.60               1.43   		   0.000021
+`);
+    expect(rows[0]!.averageGbps).toBe(0);
+    expect(rows[0]!.gbps).toBeCloseTo((0.06241 * 1e6 * 8 * 8) / 1e9, 12);
+    expect(rows[1]!.gbps).toBe(1.43);
   });
 
   it('ib_write_bw -a in MiB/s: every size, converted to Gb/s (MiB = 2^20 B)', () => {
@@ -165,6 +177,15 @@ describe('summary', () => {
       { bytes: 2, perftestGbps: 0.01, sparkGbps: 0.012, medianRatio: expect.closeTo(1.2, 12) },
       { bytes: 4, perftestGbps: 0.02, sparkGbps: 0.02, medianRatio: 1 },
     ]);
+  });
+
+  it('sample cost: extra JS CPU over extra samples, message-rate ratio of 1 ms to 1 s sampling', () => {
+    const tsfn = (pair: number, side: 'A' | 'B', samples: number, cpu: number, mpps: number) =>
+      record('tsfn', pair, side, { mpps, extra: { samples, samplesPerSecond: samples / 4, mainThreadCpuSeconds: cpu } });
+    const cost = summarize(benchCases(), [tsfn(1, 'A', 4, 0.5, 0.06), tsfn(1, 'B', 1004, 0.7, 0.054)]).sampleCost!;
+    expect(cost.jsCpuPerSampleUs).toBeCloseTo(200, 9);
+    expect(cost.samplesPerSecond).toBe(251);
+    expect(cost.msgRateRatio).toBeCloseTo(0.9, 12);
   });
 
   it('a pair that ran while another guest was running is flagged, in the summary and the report', () => {
