@@ -106,24 +106,33 @@ export interface RawExchange {
 }
 
 /**
- * Connects, writes `payload` (all at once or in the given pieces), then reads until the server
- * closes or `waitMs` passes. `end: true` half-closes after writing (a truncated message).
+ * Connects and writes `payload`, then reads until the server closes or `waitMs` passes. Given
+ * pieces, each one after the first waits for one more line from the server (a client that
+ * takes turns: hello, then propose once the server's hello came, ...). `end: true` half-closes
+ * after the last piece (a truncated message, or a client that leaves).
  */
 export function rawExchange(host: string, port: number, payload: string | Buffer | (string | Buffer)[], waitMs: number, end = false): Promise<RawExchange> {
+  const pieces = Array.isArray(payload) ? payload : [payload];
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const socket = connect({ host, port });
     let text = '';
+    let written = 0;
     let closedByServer = true;
     const timer = setTimeout(() => {
       closedByServer = false;
       socket.destroy();
     }, waitMs);
-    socket.on('connect', () => {
-      for (const piece of Array.isArray(payload) ? payload : [payload]) socket.write(piece);
-      if (end) socket.end();
+    const writeNext = () => {
+      socket.write(pieces[written++]!);
+      if (written === pieces.length && end) socket.end();
+    };
+    socket.on('connect', writeNext);
+    socket.on('data', (c: Buffer) => {
+      text += c.toString();
+      const lines = text.split('\n').length - 1;
+      while (written < pieces.length && lines >= written && !socket.destroyed) writeNext();
     });
-    socket.on('data', (c: Buffer) => (text += c.toString()));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A reset after the server's reply still counts as the server closing.
       if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') {

@@ -2,7 +2,8 @@
 // with a clear message and a nonzero exit, and keeps what the healthy rail measured.
 //   - a client killed mid-run (the server drops it and serves the next one), SIGINT (exit 130 with
 //     the figures so far), a rail's netdev set down mid-run and brought back, a server killed;
-//   - a peer that accepts TCP and says nothing, a peer of another protocol version, a wrong GID
+//   - an address where nothing answers, a peer that accepts TCP and says nothing, a peer of
+//     another protocol version (nothing listening at all: bandwidth.test.ts), a wrong GID
 //     index on either end, an MTU mismatch in both directions;
 //   - process.exit() during runBandwidth, and runBandwidth in a worker that is terminated.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -125,7 +126,7 @@ describe('a running server and clients that fail', () => {
       ip('link', 'set', 'rail0', 'mtu', '9000');
       await until('rxe0 active MTU 4096 again', () => activeMtu('rxe0') === 4096, 15_000);
     }
-    expect(server.log()).toMatch(/rejected 10\.77\.0\.1:\d+: MTU 4096 exceeds this server's active MTU 1024/);
+    await until('the server logs the refusal', () => /rejected 10\.77\.0\.1:\d+: MTU 4096 exceeds this server's active MTU 1024/.test(server.log()), 10_000);
   });
 
   test('a wrong GID index (--gid-index 7) is refused before any QP exists, on the client and on the server', async () => {
@@ -174,6 +175,14 @@ describe('peers that are not spark-rdma servers', () => {
     expect(afterAccept).toBeGreaterThanOrEqual(1900);
     expect(afterAccept).toBeLessThan(10_000);
     console.log(`silent peer: the client gave up ${afterAccept} ms after the accept (deadline 2000 ms)`);
+  });
+
+  test('an address where nothing answers (a dummy rail drops the SYN): ERR_PEER_UNREACHABLE at the 5 s connect deadline', async () => {
+    const r = await cliInProcess(['bw', '10.77.0.2', '--port', '18515', '--devices', 'rxe0', '--iters', '10']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^spark-rdma: no TCP connection to 10\.77\.0\.2:18515 within 5000 ms$/m);
+    expect(r.stderr).toMatch(/^hint: check the address, that the host is up/m);
+    expect(r.ms).toBeLessThan(30_000);
   });
 
   test('a server of another protocol version: the client says which versions meet, exit 1', async () => {

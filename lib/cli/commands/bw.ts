@@ -54,7 +54,12 @@ async function runClient(ctx: CliContext, peer: string | undefined, o: BwFlags):
       throw err;
     }
     if (live) process.stderr.write('\r\x1b[K');
-    ctx.out(o.json ? bandwidthJson(result) : renderBandwidth(result));
+    if (!o.json && result.stoppedEarly && result.sizes.every((s) => s.rails.length === 0)) {
+      // Interrupted while connecting: an empty table would only look like a broken run.
+      ctx.err('spark-rdma: interrupted before the first size ran: nothing was measured');
+    } else {
+      ctx.out(o.json ? bandwidthJson(result) : renderBandwidth(result));
+    }
     if (interrupt.interrupted()) ctx.exitCode = 130;
   } finally {
     interrupt.dispose();
