@@ -4,7 +4,11 @@
 //
 //   node dist/bench/main.js [--pairs 3] [--only a,b,c] [--no-micro] [--no-guest]
 //        [--duration 3] [--lat-iters 10000] [--sweep-iters 200] [--max-load 3] [--max-wait 300]
-//        [--rerender bench/results/<date>.json]
+//        [--rerender bench/results/<date>.json] [--merge bench/results/<date>.json]
+//
+// --merge keeps an earlier run's records for the cases this run does not repeat (e.g. rerun
+// only --only d,d2 after another team's guest disturbed them), and its micro-benchmarks when
+// this run has --no-micro.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -27,10 +31,11 @@ interface Args {
   maxLoad: number;
   maxWait: number;
   rerender: string | null;
+  merge: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { pairs: 3, only: null, micro: true, guest: true, settings: { ...DEFAULT_SETTINGS }, maxLoad: 3, maxWait: 300, rerender: null };
+  const a: Args = { pairs: 3, only: null, micro: true, guest: true, settings: { ...DEFAULT_SETTINGS }, maxLoad: 3, maxWait: 300, rerender: null, merge: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -53,6 +58,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--max-load') a.maxLoad = positive();
     else if (flag === '--max-wait') a.maxWait = positive();
     else if (flag === '--rerender') a.rerender = value();
+    else if (flag === '--merge') a.merge = value();
     else throw new RangeError(`unknown option ${flag}; see the usage at the top of bench/main.ts`);
   }
   return a;
@@ -84,7 +90,7 @@ function conditions(args: Args, groups: GroupRun[]): Record<string, string> {
     perftest: quiet('dpkg-query', ['-W', '-f', '${Version}', 'perftest']),
     node: process.version,
     commit: quiet('git', ['-C', ROOT, 'describe', '--always', '--dirty']),
-    settings: `pairs ${args.pairs}; duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepIterations} iterations per size`,
+    settings: `pairs ${args.pairs} (latency (d) at least 9, (d2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepIterations} iterations per size`,
   };
   for (const g of groups) {
     c[`guest boot: ${g.name}`] = `load average ${g.loadBefore} before, ${g.loadAfter} after; other QEMU guests at start: ${g.otherGuestsBefore}; ${g.wallSeconds.toFixed(0)} s wall; exit ${g.exitCode}`;
@@ -100,7 +106,9 @@ function notes(records: RunRecord[]): string[] {
   const out = [
     'spark-rdma runs are the CLI (`spark-rdma bw|lat --loopback --devices rxe0 --json`): both ends in one process. perftest runs as a server and a client process on the same device. (a2) and (d2) repeat (a) and (d) with spark-rdma as two processes too (`spark-rdma bw|lat` server plus a client).',
     'perftest on rxe prints "Device not recognized to implement inline feature. Disabling it", so (d) runs spark-rdma with `--inline 0` as well: the same work in the driver.',
-    'The guest\'s clocksource is hpet (TCG has no stable TSC): clock_gettime costs about 1 us there against 10 ns for rdtsc, which perftest uses.',
+    'The guest\'s clocksource is hpet (TCG offers no constant_tsc): clock_gettime costs about 1 us there against 10 ns for rdtsc, which perftest uses for its stamps. spark-rdma reads the clock once per exchange and side, after the post; measured in the same guest, one extra read per exchange adds about 0.35 us (5 %) to the minimum. On hardware the vDSO clock costs about 20 ns.',
+    'perftest prints Gb/s with 2 decimals (0.00 for small messages) and MsgRate with 6 (2 digits at 8 MiB); the bench takes whichever reading is more precise for each row.',
+    'perftest keeps CQ moderation 100 with -a even at 8 MiB (it signals every WR above 8 KiB otherwise); spark-rdma signals at least once per 8 MiB of data.',
     'Dual-rail scaling is limited by the machine: the guest\'s 2 vCPUs run the posting threads, the kernel\'s rxe work (done inside ibv_post_send and in softirq) and QEMU\'s own emulation, on a host with 2 CPUs shared with other jobs. perftest\'s own scaling under the same conditions is in the table.',
   ];
   if (a) out.push(`perftest banner, (a): TX depth ${a['TX depth']}, CQ Moderation ${a['CQ Moderation']}, Max inline data ${a['Max inline data']}, ibv_wr* API ${a['ibv_wr* API']}. spark-rdma uses tx depth 128 and one signaled WR per 100.`);
@@ -167,7 +175,16 @@ async function main(): Promise<void> {
     ({ records, groups } = await runSideBySide({ pairs: args.pairs, settings: args.settings, groups: selected, maxLoad: args.maxLoad, maxWaitSeconds: args.maxWait, log }));
   }
   const date = new Date().toISOString().slice(0, 10);
-  write({ date, conditions: { ...conditions(args, groups), 'bench wall time': `${((Date.now() - started) / 60000).toFixed(1)} min` }, settings: args.settings, pairs: args.pairs, groups, records, micro });
+  const wall = { 'bench wall time': `${((Date.now() - started) / 60000).toFixed(1)} min` };
+  if (args.merge) {
+    const earlier = JSON.parse(readFileSync(args.merge, 'utf8')) as Saved;
+    const rerun = new Set(records.map((r) => r.case));
+    records = [...earlier.records.filter((r) => !rerun.has(r.case)), ...records];
+    groups = [...earlier.groups.filter((g) => !g.cases.some((c) => rerun.has(c))), ...groups];
+    micro = micro ?? earlier.micro;
+    wall['bench wall time'] = `${earlier.conditions['bench wall time'] ?? '?'} + ${wall['bench wall time']} (cases ${[...rerun].join(', ')} rerun)`;
+  }
+  write({ date, conditions: { ...conditions(args, groups), ...wall }, settings: args.settings, pairs: args.pairs, groups, records, micro });
 }
 
 await main();

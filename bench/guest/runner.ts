@@ -155,4 +155,7 @@ function parse(argv: string[]): { pairs: number; settings: CaseSettings; ids: st
 }
 
 const { pairs, settings, ids } = parse(process.argv.slice(2));
-for (const id of ids) await runCase(caseById(id, settings), pairs, settings);
+for (const id of ids) {
+  const c = caseById(id, settings);
+  await runCase(c, Math.max(pairs, c.minPairs ?? 0), settings);
+}
