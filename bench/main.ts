@@ -109,6 +109,7 @@ function notes(records: RunRecord[]): string[] {
     'The guest\'s clocksource is hpet (TCG offers no constant_tsc): clock_gettime costs about 1 us there against 10 ns for rdtsc, which perftest uses for its stamps. spark-rdma reads the clock once per exchange and side, after the post; measured in the same guest, one extra read per exchange adds about 0.35 us (5 %) to the minimum. On hardware the vDSO clock costs about 20 ns.',
     'perftest prints Gb/s with 2 decimals (0.00 for small messages) and MsgRate with 6 (2 digits at 8 MiB); the bench takes whichever reading is more precise for each row.',
     'perftest keeps CQ moderation 100 with -a even at 8 MiB (it signals every WR above 8 KiB otherwise); spark-rdma signals at least once per 8 MiB of data.',
+    '(e) adds up each tool\'s per-rail rates: perftest\'s two client processes report one average each; spark-rdma\'s `total.gbps` over the union of both rails\' windows (a little lower) is in the JSON records.',
     'Dual-rail scaling is limited by the machine: the guest\'s 2 vCPUs run the posting threads, the kernel\'s rxe work (done inside ibv_post_send and in softirq) and QEMU\'s own emulation, on a host with 2 CPUs shared with other jobs. perftest\'s own scaling under the same conditions is in the table.',
   ];
   if (a) out.push(`perftest banner, (a): TX depth ${a['TX depth']}, CQ Moderation ${a['CQ Moderation']}, Max inline data ${a['Max inline data']}, ibv_wr* API ${a['ibv_wr* API']}. spark-rdma uses tx depth 128 and one signaled WR per 100.`);

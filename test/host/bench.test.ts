@@ -137,7 +137,7 @@ describe('summary', () => {
     record('a', 3, 'A', { gbps: 1.0 }),
     record('a', 3, 'B', { gbps: 0.9 }),
     record('e', 1, 'A', { gbps: 1.5, railsGbps: [0.7, 0.8] }),
-    record('e', 1, 'B', { gbps: 2.0 }),
+    record('e', 1, 'B', { gbps: 1.95, railsGbps: [1.0, 1.0] }),
     record('d', 1, 'A', { p50Us: 10, p99Us: 100, minUs: 9 }),
     record('d', 1, 'B', { p50Us: 10.4, p99Us: 120, minUs: 9 }),
     record('d', 2, 'A', { p50Us: 10, p99Us: 100, minUs: 9 }),
@@ -170,6 +170,11 @@ describe('summary', () => {
     expect(s.scaling.find((x) => x.tool === 'perftest')!.factor).toBeCloseTo(1.5 / 1.0, 12);
     expect(s.scaling.find((x) => x.tool === 'spark-rdma')!.factor).toBeCloseTo(2.0 / 1.1, 12);
     expect(goal('dual rail').met).toBe(false);
+  });
+
+  it('both rails: each tool\'s per-rail rates added up, as perftest\'s two processes are', () => {
+    const e = s.cases.find((c) => c.id === 'e')!.metrics[0]!;
+    expect(e.pairs[0]).toMatchObject({ a: 1.5, b: 2.0 });
   });
 
   it('the sweep is per size, sorted, with each tool\'s median', () => {
