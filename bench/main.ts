@@ -112,6 +112,10 @@ function notes(records: RunRecord[]): string[] {
     '(e) adds up each tool\'s per-rail rates: perftest\'s two client processes report one average each; spark-rdma\'s `total.gbps` over the union of both rails\' windows (a little lower) is in the JSON records.',
     'Dual-rail scaling is limited by the machine: the guest\'s 2 vCPUs run the posting threads, the kernel\'s rxe work (done inside ibv_post_send and in softirq) and QEMU\'s own emulation, on a host with 2 CPUs shared with other jobs. perftest\'s own scaling under the same conditions is in the table.',
   ];
+  out.push(
+    'Latency (d): the p50 gap is the price of one clock_gettime per exchange and side on the guest\'s hpet clocksource (a diagnostic build stamping with rdtsc gives a p50 ratio of 1.023 and a min ratio of 1.013); the p99 gap has no cause found yet. Before/after figures of the engine changes made for this issue, and the diagnostics, are in [engine-changes.md](engine-changes.md).',
+    'Samples through the thread-safe function (tsfn): the engine emits at most one sample per CQ poll, and at 64 B a poll follows a full window of 128 posts (about 2.6 ms in the guest), so a 1 ms interval yields about 380 samples/s. Each sample costs the JS thread about 2 ms of CPU here (emulated: JS runs about 20x slower than on the host), which costs about 35 % of the message rate on 2 vCPUs. At the default 1 s interval the cost is not measurable.',
+  );
   if (a) out.push(`perftest banner, (a): TX depth ${a['TX depth']}, CQ Moderation ${a['CQ Moderation']}, Max inline data ${a['Max inline data']}, ibv_wr* API ${a['ibv_wr* API']}. spark-rdma uses tx depth 128 and one signaled WR per 100.`);
   if (c) out.push(`perftest banner, (c): Post List ${c['Post List']}, CQ Moderation ${c['CQ Moderation']}.`);
   if (d) out.push(`perftest banner, (d): TX depth ${d['TX depth']}, Max inline data ${d['Max inline data']}.`);
