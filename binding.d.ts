@@ -379,13 +379,33 @@ export interface WriteLatencyParams {
 export interface WriteLatencyResult {
   /**
    * One-way latency samples in ns (half the time between successive posts, as ib_write_lat
-   * does), warm-up excluded. Filled natively; handed over once at the end.
+   * does), warm-up excluded. Filled natively; handed over once at the end. The initiator's
+   * only: a responder does not stamp its posts, and its array is empty.
    */
   samplesNs: Float64Array;
   /** Exchanges completed, warm-up included. */
   exchanges: number;
   stoppedEarly: boolean;
   inlineUsed: boolean;
+  /** How the initiator timed its posts (a responder reports source only, mhz 0). */
+  timer: LatencyTimer;
+}
+
+/**
+ * The stopwatch of a latency run: the CPU's free-running counter, read once per exchange,
+ * with its rate measured against CLOCK_MONOTONIC_RAW over the same run (at least 20 ms).
+ */
+export interface LatencyTimer {
+  /** `'tsc'` (x86), `'cntvct'` (aarch64 generic timer) or `'monotonic_raw'` elsewhere. */
+  source: string;
+  /** Measured tick rate in MHz. */
+  mhz: number;
+  /**
+   * Samples whose two stamps were taken on different CPUs. Counters are synchronised across
+   * CPUs on the hardware this targets; where a kernel says they are not (it then stops using
+   * the TSC as its clocksource), such samples are the ones to doubt.
+   */
+  cpuMigrations: number;
 }
 
 /**

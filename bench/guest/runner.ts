@@ -78,7 +78,7 @@ async function sparkSide(c: BenchCase, pair: number, serverPort: number | null):
           ? await sparkLatLoopback(c.devices, c.spark, BW_TIMEOUT_MS)
           : await sparkLatClient(c.devices[0]!, serverPort!, c.spark, BW_TIMEOUT_MS);
       const l = json.rails[0]!.latency;
-      return { wallSeconds, p50Us: l.p50Us, p99Us: l.p99Us, minUs: l.minUs, maxUs: l.maxUs, extra: { p999Us: l.p999Us, meanUs: l.meanUs, inlineUsed: json.rails[0]!.inlineUsed } };
+      return { wallSeconds, p50Us: l.p50Us, p99Us: l.p99Us, minUs: l.minUs, maxUs: l.maxUs, extra: { p999Us: l.p999Us, meanUs: l.meanUs, inlineUsed: json.rails[0]!.inlineUsed, timer: json.rails[0]!.timer } };
     }
     const { json, wallSeconds } =
       c.kind === 'bw-two-process'

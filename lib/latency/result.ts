@@ -1,3 +1,4 @@
+import type { LatencyTimer } from '../../binding.js';
 import type { HistogramBucket } from '../stats/histogram.js';
 import type { LatencyStatsUs } from '../stats/latency.js';
 import { summarizeLatency } from '../stats/latency.js';
@@ -16,6 +17,8 @@ export interface RailLatency {
   exchanges: number;
   inlineUsed: boolean;
   stoppedEarly: boolean;
+  /** The counter the samples were read from and its measured rate (see binding.d.ts). */
+  timer: LatencyTimer;
 }
 
 export interface LatencyResult {
@@ -28,7 +31,7 @@ export interface LatencyResult {
 export function railLatency(
   rail: Rail,
   size: number,
-  raw: { samplesNs: Float64Array; exchanges: number; inlineUsed: boolean; stoppedEarly: boolean },
+  raw: { samplesNs: Float64Array; exchanges: number; inlineUsed: boolean; stoppedEarly: boolean; timer: LatencyTimer },
 ): RailLatency {
   const { latency, histogram } = summarizeLatency(raw.samplesNs);
   return {
@@ -42,5 +45,6 @@ export function railLatency(
     exchanges: raw.exchanges,
     inlineUsed: raw.inlineUsed,
     stoppedEarly: raw.stoppedEarly,
+    timer: { ...raw.timer },
   };
 }

@@ -130,6 +130,11 @@ void LatencyWrap::Finish(Napi::Env env, Message& message) {
     o.Set("exchanges", static_cast<double>(r.exchanges));
     o.Set("stoppedEarly", r.stoppedEarly);
     o.Set("inlineUsed", r.inlineUsed);
+    Napi::Object timer = Napi::Object::New(env);
+    timer.Set("source", r.timerSource);
+    timer.Set("mhz", r.timerMhz);
+    timer.Set("cpuMigrations", static_cast<double>(r.cpuMigrations));
+    o.Set("timer", timer);
     self->deferred_->Resolve(o);
   }
   self->Unref();

@@ -5,7 +5,9 @@
 #include <cstdio>
 
 #include "engine/write_bw.h"
+#include "engine/stamp_log.h"
 #include "util/clock.h"
+#include "util/cycles.h"
 #include "util/error.h"
 
 namespace spark {
@@ -14,6 +16,8 @@ namespace {
 
 // Sequence numbers cycle 1..255 so that the zeroed region never looks like an arrival.
 inline uint8_t SeqByte(uint64_t exchange) { return static_cast<uint8_t>(exchange % 255 + 1); }
+
+constexpr uint32_t kClockCheckMask = 0xffff;
 
 class PingPong {
  public:
@@ -37,8 +41,8 @@ class PingPong {
 
   bool inlineUsed() const { return inline_; }
 
-  // Posts exchange `n`'s write. Returns the post time.
-  uint64_t Send(uint64_t n) {
+  // Posts exchange `n`'s write. Returns the post time in counter ticks (0 when `stamp` is false).
+  uint64_t Send(uint64_t n, bool stamp) {
     while (posted_ - completed_ >= std::max<uint32_t>(1, t_.qp->maxSendWr - 1)) Reap(true);
     *outgoing_ = SeqByte(n);
     bool signaled = (posted_ + 1) % signalEvery_ == 0 || !inline_;
@@ -46,11 +50,9 @@ class PingPong {
     wr_.send_flags = (inline_ ? IBV_SEND_INLINE : 0) | (signaled ? IBV_SEND_SIGNALED : 0);
     ibv_send_wr* bad = nullptr;
     int rc = ibv_post_send(t_.qp->qp, &wr_, &bad);
-    // Stamped once the post returned, not before: the write is already on its way, so most of
-    // the clock read overlaps its flight instead of delaying it. Successive stamps are still one
-    // round trip apart. (Where the clocksource is not the TSC, e.g. hpet in an emulated guest, a
-    // read costs about 1 us; before the post it added that much to every sample.)
-    uint64_t now = NowNs();
+    // Stamped once the post returned, not before: the write is already on its way, so the read
+    // overlaps its flight. Successive stamps are still one round trip apart.
+    uint64_t now = stamp ? ReadCycles() : 0;
     if (rc != 0) ThrowSyscall("ibv_post_send", rc, "latency QP " + std::to_string(t_.qp->qp->qp_num));
     ++posted_;
     if (!inline_) {
@@ -62,12 +64,16 @@ class PingPong {
   // Spins until the peer's write for exchange `n` lands. Returns false when stopped.
   bool AwaitArrival(uint64_t n) {
     const uint8_t want = SeqByte(n);
-    uint64_t start = 0;  // read lazily: an arrival within the first 1024 spins costs no clock read
-    for (uint32_t spins = 0;; ++spins) {
+    uint64_t start = 0;  // the deadline clock starts at the first clock checkpoint
+    for (uint32_t spins = 1;; ++spins) {
       if (__atomic_load_n(arrival_, __ATOMIC_ACQUIRE) == want) return true;
-      if ((spins & 0x3ff) == 0x3ff) {
+      if ((spins & 0x3ff) == 0) {
         if (stop_.load(std::memory_order_relaxed)) return false;
         Reap(false);
+      }
+      // Deadlines are seconds long, so the clock (1 us a read on hpet) is read only every 64 Ki
+      // spins: a late arrival must not be made later by looking at the time.
+      if ((spins & kClockCheckMask) == 0) {
         uint64_t now = NowNs();
         if (start == 0) start = now;
         if (now - start > p_.peerTimeoutNs) {
@@ -84,8 +90,8 @@ class PingPong {
  private:
   void Reap(bool mustProgress) {
     ibv_wc wc[16];
-    uint64_t start = 0;  // the clock is read only after 1024 empty polls, then every 1024
-    for (uint32_t empty = 0;; ++empty) {
+    uint64_t start = 0;  // the clock is read every 64 Ki empty polls, as in AwaitArrival
+    for (uint32_t empty = 1;; ++empty) {
       int n = ibv_poll_cq(t_.cq->cq, 16, wc);
       if (n < 0) ThrowSyscall("ibv_poll_cq", EIO, "");
       for (int k = 0; k < n; ++k) {
@@ -104,7 +110,7 @@ class PingPong {
         completed_ = wc[k].wr_id;
       }
       if (n > 0 || !mustProgress) return;
-      if ((empty & 0x3ff) != 0x3ff) continue;
+      if ((empty & kClockCheckMask) != 0) continue;
       uint64_t now = NowNs();
       if (start == 0) start = now;
       if (now - start > p_.peerTimeoutNs) {
@@ -135,37 +141,62 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
   WriteLatResult result;
   PingPong pp(target, p, stop);
   result.inlineUsed = pp.inlineUsed();
+  result.timerSource = CycleSourceName();
   const uint64_t warm = p.warmupIterations;
   const bool durationMode = p.iterations == 0;
   const uint64_t total = durationMode ? UINT64_MAX : warm + p.iterations;
-  if (!durationMode) result.samplesNs.reserve(p.iterations);
+  // Only the initiator's samples are a measurement; the responder answers without stamping.
+  const bool stamping = p.initiator;
+  // Post n's stamp for every timed n (warm..), then the last reply's arrival: iterations + 1.
+  StampLog stamps(stamping && !durationMode ? p.iterations + 1 : stamping ? 1ull << 16 : 0);
+  CycleCalibration calibration;
+  calibration.Begin();
+  int lastCpu = -1;
+  uint64_t timedStartNs = 0;
+  auto record = [&](uint64_t ticks) {
+    stamps.Push(ticks);
+    int cpu = CurrentCpu();
+    if (cpu != lastCpu && stamps.size() > 1) ++result.cpuMigrations;
+    lastCpu = cpu;
+  };
 
-  uint64_t prevPost = 0;
-  uint64_t timedStart = 0;
   bool lastExchangeComplete = false;
   for (uint64_t n = 0; n < total; ++n) {
-    uint64_t postNs = 0;
+    const bool timed = stamping && n >= warm;
+    uint64_t postTicks = 0;
     lastExchangeComplete = false;
     if (p.initiator) {
-      postNs = pp.Send(n);
+      postTicks = pp.Send(n, timed);
       if (!pp.AwaitArrival(n)) break;
     } else {
       if (!pp.AwaitArrival(n)) break;
-      postNs = pp.Send(n);
+      pp.Send(n, false);
     }
     lastExchangeComplete = true;
     ++result.exchanges;
+    if (!timed) continue;
     // Sample i spans post i to post i+1 (perftest's definition); warm-up posts are excluded.
-    if (n > warm) result.samplesNs.push_back(static_cast<double>(postNs - prevPost) / 2.0);
-    if (n == warm) timedStart = postNs;
-    prevPost = postNs;
-    if (!p.initiator) continue;  // the responder follows until the initiator stops
-    if (durationMode && n >= warm && postNs - timedStart >= p.durationNs) break;
+    record(postTicks);
+    // The clock proper is read once per 256 exchanges: the end overshoots by at most that many.
+    if (durationMode && (n - warm) % 256 == 0) {
+      uint64_t now = NowNs();
+      if (n == warm) timedStartNs = now;
+      if (now - timedStartNs >= p.durationNs) break;
+    }
     if (stop.load(std::memory_order_relaxed)) break;
   }
-  if (p.initiator && lastExchangeComplete && result.exchanges > warm) {
+  if (stamping && lastExchangeComplete && stamps.size() > 0) {
     // The last sample ends when its reply arrived: that is when the next post would have been.
-    result.samplesNs.push_back(static_cast<double>(NowNs() - prevPost) / 2.0);
+    record(ReadCycles());
+  }
+  if (stamping) {
+    calibration.End();
+    const double nsPerTick = calibration.NsPerTick();
+    result.timerMhz = 1000.0 / nsPerTick;
+    result.samplesNs.reserve(stamps.size());
+    for (uint64_t i = 1; i < stamps.size(); ++i) {
+      result.samplesNs.push_back(static_cast<double>(stamps[i] - stamps[i - 1]) * nsPerTick / 2.0);
+    }
   }
   result.stoppedEarly = stop.load() && !durationMode && result.exchanges < total;
   return result;

@@ -30,10 +30,13 @@ struct WriteLatTarget {
 };
 
 struct WriteLatResult {
-  std::vector<double> samplesNs;
+  std::vector<double> samplesNs;  // the initiator's only: the responder's stamps would be unused work
   uint64_t exchanges = 0;
   bool stoppedEarly = false;
   bool inlineUsed = false;
+  const char* timerSource = "";  // what the stamps were read from (util/cycles.h)
+  double timerMhz = 0;           // its tick rate, measured against CLOCK_MONOTONIC_RAW over this run
+  uint64_t cpuMigrations = 0;    // timed samples whose two stamps came from different CPUs
 };
 
 WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParams& params,

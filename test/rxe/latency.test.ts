@@ -1,5 +1,6 @@
 // RDMA WRITE latency on real rxe rails: honest statistics over every sample, duration mode,
 // two rails at once, two processes, and a silent peer ending in an error within the deadline.
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runLatency } from '../../lib/latency/index.js';
 import { loadBinding } from '../../lib/native/load.js';
@@ -27,6 +28,8 @@ describe('loopback latency', () => {
     ordered(rail.latency);
     expect(rail.histogram.reduce((a, b) => a + b.count, 0)).toBe(1500);
     expect(rail.inlineUsed).toBe(true);
+    expect(rail.timer.cpuMigrations).toBeGreaterThanOrEqual(0);
+    expect(rail.timer.mhz).toBeGreaterThan(100);
   });
 
   test('duration mode has percentiles too; two rails concurrently; several sizes', async () => {
@@ -41,20 +44,7 @@ describe('loopback latency', () => {
 
   test('a silent peer ends the run with ERR_RDMA_PEER_SILENT within its deadline (ib_write_lat hangs)', async () => {
     const native = loadBinding();
-    const gid = native.queryDevice('rxe1').ports[0]!.gids[1]!.gid;
-    const side = () => {
-      const ctx = new native.Context('rxe1');
-      const pd = new native.ProtectionDomain(ctx);
-      const cq = new native.CompletionQueue(ctx, 64);
-      const src = new native.MemoryRegion(pd, 64);
-      const dst = new native.MemoryRegion(pd, 64, { remoteWrite: true });
-      const qp = new native.QueuePair(pd, cq, { maxSendWr: 64, maxInlineData: 64 });
-      return { ctx, pd, cq, src, dst, qp };
-    };
-    const a = side();
-    const b = side();
-    a.qp.connect({ qpn: b.qp.qpn, psn: b.qp.psn, gid, mtu: 4096 }, { port: 1, gidIndex: 1 });
-    b.qp.connect({ qpn: a.qp.qpn, psn: a.qp.psn, gid, mtu: 4096 }, { port: 1, gidIndex: 1 });
+    const [a, b] = connectedPair('rxe1');
     // b never answers: a's writes land, but nothing comes back.
     const engine = new native.WriteLatencyEngine(a.cq, { qp: a.qp, local: a.dst, source: a.src, remoteAddr: b.dst.addr, rkey: b.dst.rkey }, {
       size: 2,
@@ -71,16 +61,70 @@ describe('loopback latency', () => {
     expect((err as RdmaError).code).toBe('ERR_RDMA_PEER_SILENT');
     expect((err as RdmaError).message).toMatch(/no write from the peer for 1500 ms/);
     expect(elapsed).toBeLessThan(15_000);
-    for (const s of [a, b]) {
-      s.qp.close();
-      s.src.close();
-      s.dst.close();
-      s.cq.close();
-      s.pd.close();
-      s.ctx.close();
-    }
+    closeSides([a, b]);
+  });
+
+  test('the stopwatch: counter ticks at the rate the kernel calibrated, samples tile the run, the responder keeps none', async () => {
+    const native = loadBinding();
+    const [a, b] = connectedPair('rxe0');
+    const params = (role: 'initiator' | 'responder') =>
+      ({ size: 2, inlineThreshold: 0, iterations: 3000, warmupIterations: 20, role, peerTimeoutMs: 5000 }) as const;
+    const responder = new native.WriteLatencyEngine(b.cq, { qp: b.qp, local: b.dst, source: b.src, remoteAddr: a.dst.addr, rkey: a.dst.rkey }, params('responder'));
+    const initiator = new native.WriteLatencyEngine(a.cq, { qp: a.qp, local: a.dst, source: a.src, remoteAddr: b.dst.addr, rkey: b.dst.rkey }, params('initiator'));
+    const answered = responder.start();
+    const started = process.hrtime.bigint();
+    const measured = await initiator.start();
+    const elapsedNs = Number(process.hrtime.bigint() - started);
+    const answer = await answered;
+    closeSides([a, b]);
+
+    expect(measured.samplesNs.length).toBe(3000);
+    expect(answer.samplesNs.length).toBe(0);
+    expect(answer.exchanges).toBe(3020);
+    expect(measured.timer.source).toBe(process.arch === 'arm64' ? 'cntvct' : 'tsc');
+    // The guest kernel calibrated its TSC against HPET at boot; our rate, measured against
+    // CLOCK_MONOTONIC_RAW over this run, must agree with it.
+    const kernelMhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))![1]);
+    expect(Math.abs(measured.timer.mhz / kernelMhz - 1)).toBeLessThan(0.01);
+    // Every sample is half of one round trip and they follow each other without gaps, so twice
+    // their sum is the timed part of the run: shorter than the whole call, and most of it.
+    const timedNs = 2 * measured.samplesNs.reduce((sum, ns) => sum + ns, 0);
+    expect(timedNs).toBeLessThan(elapsedNs);
+    expect(timedNs).toBeGreaterThan(0.3 * elapsedNs);
+    expect(Math.min(...measured.samplesNs)).toBeGreaterThan(500); // a soft-RoCE hop is microseconds, not ticks
   });
 });
+
+/** Two RC QPs on one rxe device, connected to each other through its RoCE v2 GID. */
+function connectedPair(device: string) {
+  const native = loadBinding();
+  const gid = native.queryDevice(device).ports[0]!.gids[1]!.gid;
+  const side = () => {
+    const ctx = new native.Context(device);
+    const pd = new native.ProtectionDomain(ctx);
+    const cq = new native.CompletionQueue(ctx, 64);
+    const src = new native.MemoryRegion(pd, 64);
+    const dst = new native.MemoryRegion(pd, 64, { remoteWrite: true });
+    const qp = new native.QueuePair(pd, cq, { maxSendWr: 64, maxInlineData: 64 });
+    return { ctx, pd, cq, src, dst, qp };
+  };
+  const a = side();
+  const b = side();
+  a.qp.connect({ qpn: b.qp.qpn, psn: b.qp.psn, gid, mtu: 4096 }, { port: 1, gidIndex: 1 });
+  b.qp.connect({ qpn: a.qp.qpn, psn: a.qp.psn, gid, mtu: 4096 }, { port: 1, gidIndex: 1 });
+  return [a, b] as const;
+}
+
+function closeSides(sides: readonly ReturnType<typeof connectedPair>[number][]): void {
+  for (const s of sides) {
+    s.qp.close();
+    s.src.close();
+    s.dst.close();
+    s.cq.close();
+    s.pd.close();
+    s.ctx.close();
+  }
+}
 
 describe('two processes', () => {
   test('spark-rdma lat client against a server, both rails, --json has the documented fields', async () => {

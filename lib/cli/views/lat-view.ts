@@ -27,7 +27,7 @@ export function renderLatency(result: LatencyResult, withHistogram: boolean, wid
     us(r.latency.meanUs),
     us(r.latency.stdevUs),
   ]);
-  const parts = [head, `${formatTable(headers, rows)}\n(all in microseconds; max is the true maximum, stdev is not truncated)`];
+  const parts = [head, `${formatTable(headers, rows)}\n(all in microseconds; max is the true maximum, stdev is not truncated)\n${timerLine(result)}`];
   if (withHistogram) {
     for (const r of result.rails) {
       parts.push(`${r.device} ${formatByteSize(r.size)}:\n${renderHistogram(r.histogram, { width, unit: 'us' }).join('\n')}`);
@@ -37,12 +37,23 @@ export function renderLatency(result: LatencyResult, withHistogram: boolean, wid
   return parts.join('\n\n');
 }
 
+/** Which counter timed the runs, at what measured rate, and whether a thread changed CPU mid-sample. */
+function timerLine(result: LatencyResult): string {
+  const timers = result.rails.map((r) => r.timer);
+  if (timers.length === 0) return '';
+  const mhz = timers.map((t) => t.mhz);
+  const rate = Math.min(...mhz) === Math.max(...mhz) ? `${mhz[0]!.toFixed(1)} MHz` : `${Math.min(...mhz).toFixed(1)}-${Math.max(...mhz).toFixed(1)} MHz`;
+  const migrations = timers.reduce((n, t) => n + t.cpuMigrations, 0);
+  const moved = migrations > 0 ? `; ${migrations} sample${migrations === 1 ? '' : 's'} spanned a move to another CPU` : '';
+  return `timed with ${timers[0]!.source} at ${rate}, rate measured against CLOCK_MONOTONIC_RAW over each run${moved}`;
+}
+
 /** JSON as documented: params and per rail-and-size {device, size, latency, histogram}. */
 export function latencyJson(result: LatencyResult): string {
   return JSON.stringify(
     {
       params: result.params,
-      rails: result.rails.map((r) => ({ rail: r.rail, device: r.device, port: r.port, netdev: r.netdev, size: r.size, latency: r.latency, histogram: r.histogram, exchanges: r.exchanges, inlineUsed: r.inlineUsed })),
+      rails: result.rails.map((r) => ({ rail: r.rail, device: r.device, port: r.port, netdev: r.netdev, size: r.size, latency: r.latency, histogram: r.histogram, exchanges: r.exchanges, inlineUsed: r.inlineUsed, timer: r.timer })),
       stoppedEarly: result.stoppedEarly,
     },
     null,
