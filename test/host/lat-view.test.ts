@@ -1,0 +1,48 @@
+// The latency table and JSON name the stopwatch: which counter, its measured rate, and how many
+// samples spanned a move to another CPU (the ones to doubt where counters are not synchronised).
+import { describe, expect, test } from 'vitest';
+import type { LatencyTimer } from '../../binding.js';
+import { latencyJson, renderLatency } from '../../lib/cli/views/lat-view.js';
+import type { LatencyResult, RailLatency } from '../../lib/latency/index.js';
+import { railLatency } from '../../lib/latency/result.js';
+import type { Rail } from '../../lib/rails/types.js';
+
+const rail = (index: number, device: string) => ({ index, device, port: 1, netdev: `rail${index}` }) as unknown as Rail;
+
+function result(timers: LatencyTimer[]): LatencyResult {
+  const rails: RailLatency[] = timers.map((timer, i) =>
+    railLatency(rail(i, `rxe${i}`), 2, { samplesNs: Float64Array.from([3000, 3500, 4000]), exchanges: 103, inlineUsed: true, stoppedEarly: false, timer }),
+  );
+  return {
+    params: { sizes: [2], iterations: 3, warmupIterations: 100, inlineThreshold: 220, concurrent: false, peerTimeoutMs: 5000, mode: 'loopback', peer: null, rails: rails.map((r) => r.device), mtu: [4096] } as LatencyResult['params'],
+    rails,
+    stoppedEarly: false,
+  };
+}
+
+describe('latency view: the timer', () => {
+  test('one rate for all rails, no migrations: named once, nothing to doubt', () => {
+    const text = renderLatency(result([{ source: 'tsc', mhz: 2596.26, cpuMigrations: 0 }]), false, 80);
+    expect(text).toContain('timed with tsc at 2596.3 MHz, rate measured against CLOCK_MONOTONIC_RAW over each run');
+    expect(text).not.toMatch(/another CPU/);
+  });
+
+  test('rates that differ show as a range; migrations are counted over rails', () => {
+    const text = renderLatency(
+      result([
+        { source: 'cntvct', mhz: 1000, cpuMigrations: 1 },
+        { source: 'cntvct', mhz: 1000.4, cpuMigrations: 2 },
+      ]),
+      false,
+      80,
+    );
+    expect(text).toContain('timed with cntvct at 1000.0-1000.4 MHz');
+    expect(text).toContain('; 3 samples spanned a move to another CPU');
+  });
+
+  test('--json carries each rail timer as the engine measured it', () => {
+    const json = JSON.parse(latencyJson(result([{ source: 'tsc', mhz: 2596.26, cpuMigrations: 4 }]))) as { rails: { timer: LatencyTimer; latency: { count: number } }[] };
+    expect(json.rails[0]!.timer).toEqual({ source: 'tsc', mhz: 2596.26, cpuMigrations: 4 });
+    expect(json.rails[0]!.latency.count).toBe(3);
+  });
+});
