@@ -36,8 +36,8 @@ async function measured(c: BenchCase, pair: number, side: RunRecord['side'], too
   }
 }
 
-async function perftestSide(c: BenchCase, pair: number, s: CaseSettings): Promise<void> {
-  await measured(c, pair, 'A', 'perftest', async () => {
+async function perftestSide(c: BenchCase, pair: number, s: CaseSettings, side: RunRecord['side'] = 'A', tool = 'perftest'): Promise<void> {
+  await measured(c, pair, side, tool, async () => {
     if (c.kind === 'lat' || c.kind === 'lat-two-process') {
       const r = await perftestLat(c.devices[0]!, takePorts(3), c.perftest, BW_TIMEOUT_MS);
       const row = r.rows[0]!;
@@ -70,8 +70,8 @@ async function perftestSide(c: BenchCase, pair: number, s: CaseSettings): Promis
   void s;
 }
 
-async function sparkSide(c: BenchCase, pair: number, serverPort: number | null): Promise<void> {
-  await measured(c, pair, 'B', 'spark-rdma', async () => {
+async function sparkSide(c: BenchCase, pair: number, serverPort: number | null, side: RunRecord['side'] = 'B', tool = 'spark-rdma'): Promise<void> {
+  await measured(c, pair, side, tool, async () => {
     if (c.kind === 'lat' || c.kind === 'lat-two-process') {
       const { json, wallSeconds } =
         c.kind === 'lat'
@@ -118,9 +118,25 @@ async function inProcess(c: BenchCase, pairs: number, s: CaseSettings): Promise<
   }
 }
 
+/** One tool against itself: the first rail alone (A), then all rails at once (B), alternating. */
+async function scaling(c: BenchCase, pairs: number, s: CaseSettings): Promise<void> {
+  const oneRail: BenchCase = { ...c, devices: c.devices.slice(0, 1) };
+  const tool = c.scalingTool ?? 'spark-rdma';
+  for (let pair = 1; pair <= pairs; pair++) {
+    if (tool === 'perftest') {
+      await perftestSide(oneRail, pair, s, 'A', 'perftest, one rail');
+      await perftestSide(c, pair, s, 'B', `perftest, ${c.devices.length} rails`);
+    } else {
+      await sparkSide(oneRail, pair, null, 'A', 'spark-rdma, one rail');
+      await sparkSide(c, pair, null, 'B', `spark-rdma, ${c.devices.length} rails`);
+    }
+  }
+}
+
 async function runCase(c: BenchCase, pairs: number, s: CaseSettings): Promise<void> {
   process.stderr.write(`bench: ${c.id}: ${c.title} (${pairs} pairs)\n`);
   if (c.kind === 'lag' || c.kind === 'tsfn') return inProcess(c, pairs, s);
+  if (c.kind === 'scaling') return scaling(c, pairs, s);
   let serverPort: number | null = null;
   const serverTest = c.kind === 'bw-two-process' ? 'bw' : c.kind === 'lat-two-process' ? 'lat' : null;
   const server = serverTest ? await startSparkServer(serverTest, (serverPort = takePorts(1))) : null;

@@ -2,7 +2,7 @@
 // the same rail, message size, QP count, post list and duration (or iteration count).
 // Shared by the host driver (which picks and reports them) and the guest runner (which runs them).
 
-export type CaseKind = 'bw' | 'bw-two-process' | 'dual' | 'lat' | 'lat-two-process' | 'sweep' | 'lag' | 'tsfn';
+export type CaseKind = 'bw' | 'bw-two-process' | 'dual' | 'scaling' | 'lat' | 'lat-two-process' | 'sweep' | 'lag' | 'tsfn';
 
 export interface BenchCase {
   id: string;
@@ -20,6 +20,12 @@ export interface BenchCase {
    * swings between two modes of the emulated guest (about 7.4 and 10 us) run by run.
    */
   minPairs?: number;
+  /**
+   * Scaling cases compare one tool with itself: side A on the first device alone, side B on all
+   * devices at once, alternating, so that the factor is not skewed by load that changes between
+   * two comparisons run minutes apart.
+   */
+  scalingTool?: 'perftest' | 'spark-rdma';
 }
 
 export interface CaseSettings {
@@ -90,6 +96,26 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
       title: 'write bw 64 KiB, 1 QP, both rails at once',
       kind: 'dual',
       metric: 'gbps',
+      devices: ['rxe0', 'rxe1'],
+      ...bw64k,
+    },
+    {
+      id: 'g',
+      title: 'dual-rail scaling of spark-rdma: one rail (A) against both rails (B), 64 KiB, 1 QP',
+      kind: 'scaling',
+      metric: 'gbps',
+      minPairs: 5,
+      scalingTool: 'spark-rdma',
+      devices: ['rxe0', 'rxe1'],
+      ...bw64k,
+    },
+    {
+      id: 'g2',
+      title: 'dual-rail scaling of perftest: one rail (A) against both rails (B), 64 KiB, 1 QP',
+      kind: 'scaling',
+      metric: 'gbps',
+      minPairs: 5,
+      scalingTool: 'perftest',
       devices: ['rxe0', 'rxe1'],
       ...bw64k,
     },

@@ -78,8 +78,13 @@ export function renderReport(input: ReportInput): string {
   );
 
   if (summary.scaling.some((s) => s.factor !== null)) {
-    out.push('## Dual rail: both rails at once (e) over one rail (a), medians', '');
-    out.push(table(['tool', 'one rail Gb/s', 'both rails Gb/s', 'factor'], summary.scaling.map((s) => [s.tool, num(s.singleGbps), num(s.dualGbps), num(s.factor, 2)])), '');
+    out.push('## Dual rail: both rails at once over one rail', '');
+    const from = (s: (typeof summary.scaling)[number]) =>
+      s.source === 'pairs' ? `${s.tool === 'perftest' ? '(g2)' : '(g)'} median of alternating pairs` : '(e) over (a), medians of runs minutes apart';
+    out.push(
+      table(['tool', 'one rail Gb/s', 'both rails Gb/s', 'factor', 'from'], summary.scaling.map((s) => [s.tool, num(s.singleGbps), num(s.dualGbps), num(s.factor, 3), from(s)])),
+      '',
+    );
   }
 
   if (summary.lag) {

@@ -169,7 +169,29 @@ describe('summary', () => {
     expect(goal('(d) latency p99').met).toBe(false);
     expect(s.scaling.find((x) => x.tool === 'perftest')!.factor).toBeCloseTo(1.5 / 1.0, 12);
     expect(s.scaling.find((x) => x.tool === 'spark-rdma')!.factor).toBeCloseTo(2.0 / 1.1, 12);
+    expect(s.scaling.map((x) => x.source)).toEqual(['medians', 'medians']);
     expect(goal('dual rail').met).toBe(false);
+    expect(goal('dual rail').goal).toContain('(e) over (a)');
+  });
+
+  it('scaling cases (g, g2) give the factor as the median of alternating pair ratios, and the goal uses it', () => {
+    const pairs = (c: string, values: [number, number][]) =>
+      values.flatMap(([one, both], i) => [record(c, i + 1, 'A', { gbps: one, railsGbps: [one] }), record(c, i + 1, 'B', { gbps: both - 0.1, railsGbps: [both / 2, both / 2] })]);
+    const withPairs = summarize(benchCases(), [
+      ...records,
+      // Load drifts between pairs: the ratio of medians (3.0 / 1.5 = 2.0) differs from the median of ratios (1.92).
+      ...pairs('g', [[1.0, 1.92], [1.5, 3.0], [1.6, 3.04], [1.7, 3.2], [2.0, 3.9]]),
+      ...pairs('g2', [[1.0, 1.97], [1.1, 2.2]]),
+    ]);
+    const spark = withPairs.scaling.find((x) => x.tool === 'spark-rdma')!;
+    expect(spark).toMatchObject({ source: 'pairs', singleGbps: 1.6, dualGbps: 3.04 });
+    expect(spark.factor).toBeCloseTo(1.92, 12); // per-rail rates added up: 1.92/1.0, 2.0, 1.9, 1.882, 1.95
+    expect(withPairs.scaling.find((x) => x.tool === 'perftest')!.factor).toBeCloseTo((1.97 + 2.0) / 2, 12);
+    const goal = withPairs.goals.find((g) => g.goal.startsWith('dual rail'))!;
+    expect(goal.goal).toContain('median of alternating pairs (g)');
+    expect(goal.met).toBe(true);
+    const md = renderReport({ date: 'd', conditions: {}, summary: withPairs, records: [], micro: null, notes: [], chartFile: null });
+    expect(md).toContain('| spark-rdma | 1.600 | 3.040 | 1.920 | (g) median of alternating pairs |');
   });
 
   it('both rails: each tool\'s per-rail rates added up, as perftest\'s two processes are', () => {
