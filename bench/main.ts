@@ -90,7 +90,7 @@ function conditions(args: Args, groups: GroupRun[]): Record<string, string> {
     perftest: quiet('dpkg-query', ['-W', '-f', '${Version}', 'perftest']),
     node: process.version,
     commit: quiet('git', ['-C', ROOT, 'describe', '--always', '--dirty']),
-    settings: `pairs ${args.pairs} (latency (d) at least 9, (d2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepIterations} iterations per size`,
+    settings: `pairs ${args.pairs} (latency (d) at least 15, (d2) at least 7, scaling (g, g2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepIterations} iterations per size`,
   };
   for (const g of groups) {
     c[`guest boot: ${g.name}`] = `load average ${g.loadBefore} before, ${g.loadAfter} after; other QEMU guests at start: ${g.otherGuestsBefore}; ${g.wallSeconds.toFixed(0)} s wall; exit ${g.exitCode}`;
@@ -106,14 +106,14 @@ function notes(records: RunRecord[]): string[] {
   const out = [
     'spark-rdma runs are the CLI (`spark-rdma bw|lat --loopback --devices rxe0 --json`): both ends in one process. perftest runs as a server and a client process on the same device. (a2) and (d2) repeat (a) and (d) with spark-rdma as two processes too (`spark-rdma bw|lat` server plus a client).',
     'perftest on rxe prints "Device not recognized to implement inline feature. Disabling it", so (d) runs spark-rdma with `--inline 0` as well: the same work in the driver.',
-    'The guest\'s clocksource is hpet (TCG offers no constant_tsc): clock_gettime costs about 1 us there against 10 ns for rdtsc, which perftest uses for its stamps. spark-rdma reads the clock once per exchange and side, after the post; measured in the same guest, one extra read per exchange adds about 0.35 us (5 %) to the minimum. On hardware the vDSO clock costs about 20 ns.',
+    'The guest\'s clocksource is hpet (the guest kernel marks the TSC unstable under TCG): clock_gettime costs about 1.2 us there against 10 ns for rdtsc. Both tools stamp with the TSC: perftest converts with /proc/cpuinfo\'s "cpu MHz", spark-rdma with a rate it measures against CLOCK_MONOTONIC_RAW over each run (2596.3 MHz in this guest, the kernel\'s boot calibration says 2593.2). spark-rdma\'s JSON records the rate and how many samples spanned a move to another CPU (0 in every run here).',
     'perftest prints Gb/s with 2 decimals (0.00 for small messages) and MsgRate with 6 (2 digits at 8 MiB); the bench takes whichever reading is more precise for each row.',
     'perftest keeps CQ moderation 100 with -a even at 8 MiB (it signals every WR above 8 KiB otherwise); spark-rdma signals at least once per 8 MiB of data.',
     '(e) adds up each tool\'s per-rail rates: perftest\'s two client processes report one average each; spark-rdma\'s `total.gbps` over the union of both rails\' windows (a little lower) is in the JSON records.',
-    'Dual-rail scaling is limited by the machine: the guest\'s 2 vCPUs run the posting threads, the kernel\'s rxe work (done inside ibv_post_send and in softirq) and QEMU\'s own emulation, on a host with 2 CPUs shared with other jobs. perftest\'s own scaling under the same conditions is in the table.',
+    'Dual-rail scaling (g, g2) alternates one rail and both rails of the same tool within each pair, so load that changes between comparisons does not enter the factor. It is limited by the machine: the guest\'s 2 vCPUs run the posting threads, the kernel\'s rxe work (done inside ibv_post_send and in softirq) and QEMU\'s own emulation, on a host with 2 CPUs shared with other jobs.',
   ];
   out.push(
-    'Latency (d): the p50 gap is the price of one clock_gettime per exchange and side on the guest\'s hpet clocksource (a diagnostic build stamping with rdtsc gives a p50 ratio of 1.023 and a min ratio of 1.013); the p99 gap has no cause found yet. Before/after figures of the engine changes made for this issue, and the diagnostics, are in [engine-changes.md](engine-changes.md).',
+    'Latency (d): before the stopwatch change spark-rdma read clock_gettime (hpet here) once per exchange and side, which put its p50 and p99 at 1.09x and 1.22x perftest\'s (54 alternating pairs against this change in one guest). Before/after figures of every engine change made for this issue are in [engine-changes.md](engine-changes.md).',
     'Samples through the thread-safe function (tsfn): the engine emits at most one sample per CQ poll, and at 64 B a poll follows a full window of 128 posts (about 2.6 ms in the guest), so a 1 ms interval yields about 380 samples/s. Each sample costs the JS thread about 2 ms of CPU here (emulated: JS runs about 20x slower than on the host), which costs about 35 % of the message rate on 2 vCPUs. At the default 1 s interval the cost is not measurable.',
   );
   if (a) out.push(`perftest banner, (a): TX depth ${a['TX depth']}, CQ Moderation ${a['CQ Moderation']}, Max inline data ${a['Max inline data']}, ibv_wr* API ${a['ibv_wr* API']}. spark-rdma uses tx depth 128 and one signaled WR per 100.`);
