@@ -287,7 +287,11 @@ export interface WriteBandwidthParams {
   txDepth: number;
   /** WRs chained per ibv_post_send (one doorbell). */
   postList: number;
-  /** One signaled WR per this many (1 = every WR). Must be <= txDepth. */
+  /**
+   * One signaled WR per this many (1 = every WR). Must be <= txDepth. The engine signals more
+   * often when needed so that at most 8 MiB of data per QP goes unsignaled (with 8 MiB
+   * messages, every WR): completions then arrive well within the stall deadline.
+   */
   signalEvery: number;
   /** Post inline when size <= this (and the QP allows it); 0 = never. */
   inlineThreshold: number;
@@ -374,6 +378,13 @@ export interface WriteLatencyParams {
   role: 'initiator' | 'responder';
   /** No write from the peer for this long is an error (`ERR_RDMA_PEER_SILENT`); at most 3,600,000. */
   peerTimeoutMs: number;
+  /**
+   * What stamps the posts. `'clock'`: clock_gettime(CLOCK_MONOTONIC_RAW). `'counter'`: the CPU
+   * counter, scaled to that clock by a rate measured over the run. `'auto'` (default): the clock,
+   * unless one read of it costs more than 200 ns (a slow clocksource such as hpet in an emulated
+   * guest), then the counter.
+   */
+  timer?: 'auto' | 'clock' | 'counter';
 }
 
 export interface WriteLatencyResult {

@@ -29,7 +29,16 @@ export interface LatencyOptions {
   /** No write from the peer for this long ends the run with ERR_RDMA_PEER_SILENT (default 5 s). */
   peerTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * What stamps the posts (default 'auto'): 'clock' is clock_gettime(CLOCK_MONOTONIC_RAW);
+   * 'counter' the CPU counter scaled to that clock over the run; 'auto' the clock unless a read
+   * of it costs over 200 ns (hpet in an emulated guest), then the counter.
+   */
+  timer?: LatencyTimerChoice;
 }
+
+export type LatencyTimerChoice = 'auto' | 'clock' | 'counter';
+export const LATENCY_TIMERS: readonly LatencyTimerChoice[] = ['auto', 'clock', 'counter'];
 
 export interface LatencyParams {
   sizes: number[];
@@ -40,6 +49,7 @@ export interface LatencyParams {
   concurrent: boolean;
   cm: boolean;
   peerTimeoutMs: number;
+  timer: LatencyTimerChoice;
 }
 
 export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
@@ -64,6 +74,10 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
   if (!Number.isInteger(warmupIterations) || warmupIterations < 0) {
     throw invalidArgument(`warm-up ${warmupIterations} is not a whole number of 0 or more`, 'pass --warmup 0 or more');
   }
+  const timer = o.timer ?? 'auto';
+  if (!LATENCY_TIMERS.includes(timer)) {
+    throw invalidArgument(`timer '${String(timer)}' is not one of ${LATENCY_TIMERS.join(', ')}`, "pass --timer auto (the default), clock or counter");
+  }
   const params: LatencyParams = {
     sizes,
     warmupIterations,
@@ -71,6 +85,7 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
     concurrent: o.concurrent ?? false,
     cm: o.cm ?? false,
     peerTimeoutMs: o.peerTimeoutMs ?? 5000,
+    timer,
   };
   if (o.durationMs !== undefined) params.durationMs = o.durationMs;
   else params.iterations = o.iterations ?? 1000;

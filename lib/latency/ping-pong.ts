@@ -33,6 +33,7 @@ export function pingPong(
       warmupIterations: params.warmupIterations,
       role,
       peerTimeoutMs: params.peerTimeoutMs,
+      timer: params.timer,
     },
   );
   const stop = () => engine.stop();

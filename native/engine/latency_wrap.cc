@@ -36,6 +36,12 @@ static WriteLatParams ReadParams(Napi::Env env, const Napi::Object& o) {
   if (r != "initiator" && r != "responder") throw Napi::TypeError::New(env, "role must be 'initiator' or 'responder'");
   p.initiator = r == "initiator";
   p.peerTimeoutNs = static_cast<uint64_t>(ReadNumberField(env, o, "peerTimeoutMs", 5000, 1, 36e5)) * 1000000ull;
+  Napi::Value timer = o.Get("timer");
+  std::string t = timer.IsUndefined() ? "auto" : timer.IsString() ? std::string(timer.As<Napi::String>()) : "";
+  if (t == "auto") p.timer = TimerChoice::Auto;
+  else if (t == "clock") p.timer = TimerChoice::Clock;
+  else if (t == "counter") p.timer = TimerChoice::Counter;
+  else throw Napi::TypeError::New(env, "timer must be 'auto', 'clock' or 'counter'");
   return p;
 }
 

@@ -7,7 +7,7 @@
 #include "engine/write_bw.h"
 #include "engine/stamp_log.h"
 #include "util/clock.h"
-#include "util/cycles.h"
+#include "util/stopwatch.h"
 #include "util/error.h"
 
 namespace spark {
@@ -21,8 +21,8 @@ constexpr uint32_t kClockCheckMask = 0xffff;
 
 class PingPong {
  public:
-  PingPong(const WriteLatTarget& t, const WriteLatParams& p, const std::atomic<bool>& stop)
-      : t_(t), p_(p), stop_(stop) {
+  PingPong(const WriteLatTarget& t, const WriteLatParams& p, const std::atomic<bool>& stop, const Stopwatch& watch)
+      : t_(t), p_(p), stop_(stop), watch_(watch) {
     inline_ = p.size <= p.inlineThreshold && p.size <= t.qp->maxInline;
     // Inline sends need no buffer after posting, so completions can be reaped in batches;
     // otherwise each send must complete before its source byte is rewritten.
@@ -44,15 +44,17 @@ class PingPong {
   // Posts exchange `n`'s write. Returns the post time in counter ticks (0 when `stamp` is false).
   uint64_t Send(uint64_t n, bool stamp) {
     while (posted_ - completed_ >= std::max<uint32_t>(1, t_.qp->maxSendWr - 1)) Reap(true);
-    *outgoing_ = SeqByte(n);
     bool signaled = (posted_ + 1) % signalEvery_ == 0 || !inline_;
     wr_.wr_id = posted_ + 1;
     wr_.send_flags = (inline_ ? IBV_SEND_INLINE : 0) | (signaled ? IBV_SEND_SIGNALED : 0);
     ibv_send_wr* bad = nullptr;
+    // Stamped right before the post, as perftest does: the whole round trip lies between two
+    // stamps. (After the post is wrong on soft-RoCE: ibv_post_send itself delivers the write,
+    // so the reply may already be in when the call returns, and a late stamp shortens the next
+    // sample below any real round trip.)
+    uint64_t now = stamp ? watch_.Stamp() : 0;
+    *outgoing_ = SeqByte(n);
     int rc = ibv_post_send(t_.qp->qp, &wr_, &bad);
-    // Stamped once the post returned, not before: the write is already on its way, so the read
-    // overlaps its flight. Successive stamps are still one round trip apart.
-    uint64_t now = stamp ? ReadCycles() : 0;
     if (rc != 0) ThrowSyscall("ibv_post_send", rc, "latency QP " + std::to_string(t_.qp->qp->qp_num));
     ++posted_;
     if (!inline_) {
@@ -124,6 +126,7 @@ class PingPong {
   const WriteLatTarget& t_;
   const WriteLatParams& p_;
   const std::atomic<bool>& stop_;
+  const Stopwatch& watch_;
   bool inline_ = false;
   uint32_t signalEvery_ = 1;
   volatile uint8_t* arrival_ = nullptr;
@@ -139,9 +142,10 @@ class PingPong {
 WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParams& p,
                                const std::atomic<bool>& stop) {
   WriteLatResult result;
-  PingPong pp(target, p, stop);
+  Stopwatch watch(p.timer);
+  PingPong pp(target, p, stop, watch);
   result.inlineUsed = pp.inlineUsed();
-  result.timerSource = CycleSourceName();
+  result.timerSource = watch.Source();
   const uint64_t warm = p.warmupIterations;
   const bool durationMode = p.iterations == 0;
   const uint64_t total = durationMode ? UINT64_MAX : warm + p.iterations;
@@ -149,8 +153,7 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
   const bool stamping = p.initiator;
   // Post n's stamp for every timed n (warm..), then the last reply's arrival: iterations + 1.
   StampLog stamps(stamping && !durationMode ? p.iterations + 1 : stamping ? 1ull << 16 : 0);
-  CycleCalibration calibration;
-  calibration.Begin();
+  watch.Begin();
   int lastCpu = -1;
   uint64_t timedStartNs = 0;
   auto record = [&](uint64_t ticks) {
@@ -187,11 +190,11 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
   }
   if (stamping && lastExchangeComplete && stamps.size() > 0) {
     // The last sample ends when its reply arrived: that is when the next post would have been.
-    record(ReadCycles());
+    record(watch.Stamp());
   }
   if (stamping) {
-    calibration.End();
-    const double nsPerTick = calibration.NsPerTick();
+    watch.End();
+    const double nsPerTick = watch.NsPerTick();
     result.timerMhz = 1000.0 / nsPerTick;
     result.samplesNs.reserve(stamps.size());
     for (uint64_t i = 1; i < stamps.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "util/stopwatch.h"
 #include "verbs/resources.h"
 
 namespace spark {
@@ -18,6 +19,7 @@ struct WriteLatParams {
   uint64_t warmupIterations = 0;
   bool initiator = true;
   uint64_t peerTimeoutNs = 5000000000ull;
+  TimerChoice timer = TimerChoice::Auto;
 };
 
 struct WriteLatTarget {
@@ -34,8 +36,8 @@ struct WriteLatResult {
   uint64_t exchanges = 0;
   bool stoppedEarly = false;
   bool inlineUsed = false;
-  const char* timerSource = "";  // what the stamps were read from (util/cycles.h)
-  double timerMhz = 0;           // its tick rate, measured against CLOCK_MONOTONIC_RAW over this run
+  const char* timerSource = "";  // what the stamps were read from (util/stopwatch.h)
+  double timerMhz = 0;           // ticks per us: 1000 for the clock, else measured over this run
   uint64_t cpuMigrations = 0;    // timed samples whose two stamps came from different CPUs
 };
 

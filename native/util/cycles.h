@@ -1,9 +1,8 @@
-// The latency loop's stopwatch: the CPU's free-running counter (x86 TSC, aarch64 CNTVCT_EL0),
-// as perftest stamps with get_cycles(). Unlike perftest, the tick rate is not read from
-// /proc/cpuinfo: it is measured against CLOCK_MONOTONIC_RAW over the run itself, so a wrong
-// "cpu MHz" cannot skew a result. Why not clock_gettime alone: where the kernel does not use the
-// TSC as its clocksource (an emulated guest falls back to hpet), one read costs about 1 us,
-// which is a sixth of a soft-RoCE round trip; the counter costs tens of ns everywhere.
+// The CPU's free-running counter (x86 TSC, aarch64 CNTVCT_EL0), for where clock_gettime is
+// too slow to stamp with (see util/stopwatch.h). Unlike perftest's get_cycles(), its rate is
+// not read from /proc/cpuinfo: it is measured against CLOCK_MONOTONIC_RAW over the run itself,
+// so a wrong "cpu MHz" cannot skew a result, and every figure stays in CLOCK_MONOTONIC_RAW's ns.
+// Both architectures have a path; anything else reads the clock itself.
 #pragma once
 
 #include <sched.h>
@@ -31,7 +30,7 @@ inline uint64_t ReadCycles() {
 #endif
 }
 
-/** What ReadCycles() reads, as reported with every latency result. */
+/** What ReadCycles() reads, as reported with a latency result that used it. */
 inline const char* CycleSourceName() {
 #if defined(__x86_64__) || defined(__i386__)
   return "tsc";
@@ -82,7 +81,7 @@ class CycleCalibration {
   Point end_;
 };
 
-/** The CPU this thread runs on; glibc answers from rseq, a memory read. -1 when unknown. */
+/** The CPU this thread runs on (glibc answers from rseq: 16 ns in the TCG guest). -1 when unknown. */
 inline int CurrentCpu() { return sched_getcpu(); }
 
 }  // namespace spark

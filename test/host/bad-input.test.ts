@@ -117,6 +117,16 @@ describe('the API refuses the same before any device is opened', () => {
     expect(noPeer.message).toBe('runBandwidth needs a peer address or loopback: true');
     const lat = await refusal(runLatency({ ...base, sizes: [] }));
     expect(lat.message).toBe('no message sizes given');
+    const timer = await refusal(runLatency({ ...base, timer: 'rdtsc' as never }));
+    expect(timer.message).toBe("timer 'rdtsc' is not one of auto, clock, counter");
+    expect(timer.hint).toBe('pass --timer auto (the default), clock or counter');
+  });
+
+  test('spark-rdma lat --timer takes auto, clock or counter only: exit 2 naming the choices', async () => {
+    const r = await cli(['lat', '--loopback', '--sysfs-root', tree.root, '--timer', 'rdtsc']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe("spark-rdma: error: option '--timer <kind>' argument 'rdtsc' is invalid. Allowed choices are auto, clock, counter.");
+    expect(r.stderr).not.toMatch(STACK_FRAME);
   });
 });
 

@@ -93,6 +93,40 @@ describe('loopback latency', () => {
     expect(timedNs).toBeGreaterThan(0.3 * elapsedNs);
     expect(Math.min(...measured.samplesNs)).toBeGreaterThan(500); // a soft-RoCE hop is microseconds, not ticks
   });
+
+  test("timer 'auto' picks the counter where a clock read is slow (hpet here); 'clock' and 'counter' agree", async () => {
+    const clocksource = readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
+    expect(clocksource).toBe('hpet'); // what this guest runs on; the 'auto' expectation below depends on it
+    const native = loadBinding();
+    const [a, b] = connectedPair('rxe0');
+    const run = async (timer: 'auto' | 'clock' | 'counter') => {
+      for (const region of [a.dst, a.src, b.dst, b.src]) region.view().fill(0);
+      const params = (role: 'initiator' | 'responder') =>
+        ({ size: 2, inlineThreshold: 0, iterations: 2000, warmupIterations: 20, role, peerTimeoutMs: 5000, timer }) as const;
+      const responder = new native.WriteLatencyEngine(b.cq, { qp: b.qp, local: b.dst, source: b.src, remoteAddr: a.dst.addr, rkey: a.dst.rkey }, params('responder'));
+      const initiator = new native.WriteLatencyEngine(a.cq, { qp: a.qp, local: a.dst, source: a.src, remoteAddr: b.dst.addr, rkey: b.dst.rkey }, params('initiator'));
+      const answered = responder.start();
+      const r = await initiator.start();
+      await answered;
+      return r;
+    };
+    const auto = await run('auto');
+    const clock = await run('clock');
+    const counter = await run('counter');
+    const badTimer = { size: 2, inlineThreshold: 0, iterations: 1, warmupIterations: 0, role: 'initiator', peerTimeoutMs: 5000, timer: 'rdtsc' as never } as const;
+    expect(() => new native.WriteLatencyEngine(a.cq, { qp: a.qp, local: a.dst, source: a.src, remoteAddr: 0n, rkey: 0 }, badTimer)).toThrow(
+      "timer must be 'auto', 'clock' or 'counter'",
+    );
+    closeSides([a, b]);
+    expect(auto.timer.source).toBe(process.arch === 'arm64' ? 'cntvct' : 'tsc');
+    expect(clock.timer).toMatchObject({ source: 'monotonic_raw', mhz: 1000, cpuMigrations: expect.any(Number) });
+    expect(counter.timer.source).toBe(auto.timer.source);
+    const median = (xs: Float64Array) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    // The same link timed two ways: the clock's own cost (about 1 us a read here, read once per
+    // exchange) makes its samples a little longer, never a different order of magnitude.
+    expect(median(clock.samplesNs) / median(counter.samplesNs)).toBeGreaterThan(0.8);
+    expect(median(clock.samplesNs) / median(counter.samplesNs)).toBeLessThan(1.5);
+  });
 });
 
 /** Two RC QPs on one rxe device, connected to each other through its RoCE v2 GID. */

@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { runLatency, type LatencyOptions } from '../../latency/index.js';
+import { LATENCY_TIMERS, type LatencyTimerChoice } from '../../latency/options.js';
 import { serve } from '../../serve/index.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { intArg } from '../parse.js';
@@ -13,6 +14,7 @@ interface LatFlags extends RunFlags {
   inline?: number;
   concurrent?: boolean;
   histogram?: boolean;
+  timer?: LatencyTimerChoice;
 }
 
 function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal): LatencyOptions {
@@ -21,6 +23,7 @@ function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal): 
     ...(o.warmup !== undefined ? { warmupIterations: o.warmup } : {}),
     ...(o.inline !== undefined ? { inlineThreshold: o.inline } : {}),
     ...(o.concurrent ? { concurrent: true } : {}),
+    ...(o.timer !== undefined ? { timer: o.timer } : {}),
   };
 }
 
@@ -36,6 +39,11 @@ export const command: CliCommand = {
       .option('--inline <bytes>', 'post inline at or below this size (default 220)', intArg('--inline', 0, 4096))
       .option('--concurrent', 'measure all rails at the same time')
       .option('--histogram', 'print a histogram per rail and size')
+      .addOption(
+        new Option('--timer <kind>', 'what stamps the posts: clock (CLOCK_MONOTONIC_RAW), counter (the CPU counter scaled to it), auto: the clock unless a read costs over 200 ns').choices(
+          LATENCY_TIMERS,
+        ),
+      )
       .action(async (peer: string | undefined, o: LatFlags) => {
         if (peer === undefined && !o.loopback) {
           await serveUntilInterrupted(ctx, 'lat', (log, signal) =>
