@@ -371,9 +371,15 @@ export interface WriteLatencyParams {
   /** Untimed exchanges first. */
   warmupIterations: number;
   /**
+   * The initiator's warm-up also lasts at least this long (default 0): time for the process
+   * around the engine to settle (JIT and GC threads started by the set-up) before timing.
+   */
+  warmupMs?: number;
+  /**
    * `'initiator'` writes first; `'responder'` answers each write it sees. Both sides of a pair
-   * must run. In iterations mode each side ends after warm-up + iterations exchanges; in
-   * duration mode the initiator ends when the time is up and the responder follows until stop().
+   * must run. In iterations mode the initiator ends after its warm-up + iterations exchanges; a
+   * responder given the same iterations, warmupIterations and no warmupMs ends there too;
+   * otherwise (duration mode, or a warm-up in time) the responder follows until stop().
    */
   role: 'initiator' | 'responder';
   /** No write from the peer for this long is an error (`ERR_RDMA_PEER_SILENT`); at most 3,600,000. */
@@ -396,6 +402,8 @@ export interface WriteLatencyResult {
   samplesNs: Float64Array;
   /** Exchanges completed, warm-up included. */
   exchanges: number;
+  /** Of those, untimed warm-up exchanges (at least warmupIterations; more with warmupMs). */
+  warmupExchanges: number;
   stoppedEarly: boolean;
   inlineUsed: boolean;
   /** How the initiator timed its posts (a responder reports source only, mhz 0). */

@@ -17,6 +17,12 @@ export interface LatencyOptions {
   durationMs?: number;
   /** Untimed exchanges first (default 100). */
   warmupIterations?: number;
+  /**
+   * The warm-up also lasts at least this long (default 100 ms), so that the process's own
+   * start-up work (JIT and GC threads) is over before timing starts: on a machine with few
+   * CPUs, all spinning, it would otherwise preempt the loop and show in the tail.
+   */
+  warmupMs?: number;
   /** Inline at or below this size (default 220, as ib_write_lat). */
   inlineThreshold?: number;
   /** Measure all rails at the same time instead of one after another. */
@@ -45,6 +51,7 @@ export interface LatencyParams {
   iterations?: number;
   durationMs?: number;
   warmupIterations: number;
+  warmupMs: number;
   inlineThreshold: number;
   concurrent: boolean;
   cm: boolean;
@@ -74,6 +81,10 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
   if (!Number.isInteger(warmupIterations) || warmupIterations < 0) {
     throw invalidArgument(`warm-up ${warmupIterations} is not a whole number of 0 or more`, 'pass --warmup 0 or more');
   }
+  const warmupMs = o.warmupMs ?? 100;
+  if (!(warmupMs >= 0 && warmupMs <= 3_600_000)) {
+    throw invalidArgument(`warm-up time ${warmupMs} ms is out of range 0..3600000`, 'pass --warmup-ms 0 or more (milliseconds)');
+  }
   const timer = o.timer ?? 'auto';
   if (!LATENCY_TIMERS.includes(timer)) {
     throw invalidArgument(`timer '${String(timer)}' is not one of ${LATENCY_TIMERS.join(', ')}`, "pass --timer auto (the default), clock or counter");
@@ -81,6 +92,7 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
   const params: LatencyParams = {
     sizes,
     warmupIterations,
+    warmupMs,
     inlineThreshold: o.inlineThreshold ?? 220,
     concurrent: o.concurrent ?? false,
     cm: o.cm ?? false,

@@ -4,6 +4,9 @@ import type { RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';
 import type { LatencyParams } from './options.js';
 
+/** A responder's "duration": it runs until stop() (the initiator is done) or a peer-silence error. */
+const FOLLOW_MS = 86_400_000;
+
 /**
  * Runs one side of a ping-pong on QP 0 of an endpoint: write into the peer's target region,
  * spin on our own. The initiator's samples are the measurement; the responder just answers.
@@ -29,8 +32,14 @@ export function pingPong(
     {
       size,
       inlineThreshold: params.inlineThreshold,
-      ...(params.iterations !== undefined ? { iterations: params.iterations } : { durationMs: params.durationMs! }),
-      warmupIterations: params.warmupIterations,
+      // A responder follows until stopped: only the initiator knows when its warm-up ends.
+      ...(role === 'responder'
+        ? { durationMs: FOLLOW_MS, warmupIterations: 0 }
+        : {
+            ...(params.iterations !== undefined ? { iterations: params.iterations } : { durationMs: params.durationMs! }),
+            warmupIterations: params.warmupIterations,
+            warmupMs: params.warmupMs,
+          }),
       role,
       peerTimeoutMs: params.peerTimeoutMs,
       timer: params.timer,

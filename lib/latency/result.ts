@@ -15,6 +15,8 @@ export interface RailLatency {
   latency: LatencyStatsUs;
   histogram: HistogramBucket[];
   exchanges: number;
+  /** Of the exchanges, untimed warm-up (at least warmupIterations, and at least warmupMs long). */
+  warmupExchanges: number;
   inlineUsed: boolean;
   stoppedEarly: boolean;
   /** The counter the samples were read from and its measured rate (see binding.d.ts). */
@@ -31,7 +33,7 @@ export interface LatencyResult {
 export function railLatency(
   rail: Rail,
   size: number,
-  raw: { samplesNs: Float64Array; exchanges: number; inlineUsed: boolean; stoppedEarly: boolean; timer: LatencyTimer },
+  raw: { samplesNs: Float64Array; exchanges: number; warmupExchanges: number; inlineUsed: boolean; stoppedEarly: boolean; timer: LatencyTimer },
 ): RailLatency {
   const { latency, histogram } = summarizeLatency(raw.samplesNs);
   return {
@@ -43,6 +45,7 @@ export function railLatency(
     latency,
     histogram,
     exchanges: raw.exchanges,
+    warmupExchanges: raw.warmupExchanges,
     inlineUsed: raw.inlineUsed,
     stoppedEarly: raw.stoppedEarly,
     timer: { ...raw.timer },

@@ -110,7 +110,7 @@ export async function serveSession(channel: Channel<'server'>, o: ServerSessionO
       } else {
         endpoints.forEach(resetRegions);
         // The responder follows the client until stopped: the client may run rails one by one.
-        const followParams = { sizes: [size], durationMs: 86_400_000, warmupIterations: 0, inlineThreshold: proposal.inlineThreshold, concurrent: true, cm: false, peerTimeoutMs: 3_600_000, timer: 'clock' as const }; // a responder stamps nothing
+        const followParams = { sizes: [size], durationMs: 86_400_000, warmupIterations: 0, warmupMs: 0, inlineThreshold: proposal.inlineThreshold, concurrent: true, cm: false, peerTimeoutMs: 3_600_000, timer: 'clock' as const }; // a responder stamps nothing
         const responders: PingPong[] = endpoints.map((e, i) => pingPong(e, peers[i]!, size, followParams, 'responder', channel.signal));
         channel.send({ type: 'started' });
         const finish = await channel.receive(['finish'], o.peerTimeoutMs + (runMs > 0 ? runMs : 3_600_000)).finally(() => {

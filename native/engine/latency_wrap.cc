@@ -31,6 +31,7 @@ static WriteLatParams ReadParams(Napi::Env env, const Napi::Object& o) {
     p.durationNs = static_cast<uint64_t>(ReadNumber(env, o.Get("durationMs"), "durationMs", 1, 864e5)) * 1000000ull;
   }
   p.warmupIterations = static_cast<uint64_t>(ReadNumberField(env, o, "warmupIterations", 0, 0, 1e9));
+  p.warmupNs = static_cast<uint64_t>(ReadNumberField(env, o, "warmupMs", 0, 0, 36e5) * 1e6);
   Napi::Value role = o.Get("role");
   std::string r = role.IsString() ? std::string(role.As<Napi::String>()) : "";
   if (r != "initiator" && r != "responder") throw Napi::TypeError::New(env, "role must be 'initiator' or 'responder'");
@@ -134,6 +135,7 @@ void LatencyWrap::Finish(Napi::Env env, Message& message) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("samplesNs", Napi::Float64Array::New(env, r.samplesNs.size(), ab, 0));
     o.Set("exchanges", static_cast<double>(r.exchanges));
+    o.Set("warmupExchanges", static_cast<double>(r.warmupExchanges));
     o.Set("stoppedEarly", r.stoppedEarly);
     o.Set("inlineUsed", r.inlineUsed);
     Napi::Object timer = Napi::Object::New(env);

@@ -146,9 +146,14 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
   PingPong pp(target, p, stop, watch);
   result.inlineUsed = pp.inlineUsed();
   result.timerSource = watch.Source();
-  const uint64_t warm = p.warmupIterations;
   const bool durationMode = p.iterations == 0;
-  const uint64_t total = durationMode ? UINT64_MAX : warm + p.iterations;
+  // The initiator's warm-up ends at the first exchange that is both past warmupIterations and
+  // warmupNs after the start, so where it ends is only known when it does. A responder counts
+  // exchanges only when that is fixed (warmupNs 0); otherwise it follows until stopped.
+  const bool responderCounts = !p.initiator && p.warmupNs == 0 && !durationMode;
+  const uint64_t responderTotal = responderCounts ? p.warmupIterations + p.iterations : UINT64_MAX;
+  uint64_t warm = p.initiator && p.warmupNs == 0 ? p.warmupIterations : UINT64_MAX;  // first timed exchange
+  const uint64_t startNs = NowNs();
   // Only the initiator's samples are a measurement; the responder answers without stamping.
   const bool stamping = p.initiator;
   // Post n's stamp for every timed n (warm..), then the last reply's arrival: iterations + 1.
@@ -164,7 +169,9 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
   };
 
   bool lastExchangeComplete = false;
-  for (uint64_t n = 0; n < total; ++n) {
+  for (uint64_t n = 0; n < responderTotal; ++n) {
+    // Warm-up exchanges are untimed, so reading the clock there costs nothing that is measured.
+    if (p.initiator && warm == UINT64_MAX && n >= p.warmupIterations && NowNs() - startNs >= p.warmupNs) warm = n;
     const bool timed = stamping && n >= warm;
     uint64_t postTicks = 0;
     lastExchangeComplete = false;
@@ -186,8 +193,10 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
       if (n == warm) timedStartNs = now;
       if (now - timedStartNs >= p.durationNs) break;
     }
+    if (!durationMode && n - warm + 1 == p.iterations) break;
     if (stop.load(std::memory_order_relaxed)) break;
   }
+  result.warmupExchanges = warm == UINT64_MAX ? result.exchanges : warm;
   if (stamping && lastExchangeComplete && stamps.size() > 0) {
     // The last sample ends when its reply arrived: that is when the next post would have been.
     record(watch.Stamp());
@@ -201,7 +210,9 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
       result.samplesNs.push_back(static_cast<double>(stamps[i] - stamps[i - 1]) * nsPerTick / 2.0);
     }
   }
-  result.stoppedEarly = stop.load() && !durationMode && result.exchanges < total;
+  const uint64_t timedExchanges = warm == UINT64_MAX ? 0 : result.exchanges - warm;
+  result.stoppedEarly = stop.load() && !durationMode &&
+                        (p.initiator ? timedExchanges < p.iterations : responderCounts && result.exchanges < responderTotal);
   return result;
 }
 

@@ -17,6 +17,7 @@ struct WriteLatParams {
   uint64_t iterations = 0;         // 0 = duration mode
   uint64_t durationNs = 0;
   uint64_t warmupIterations = 0;
+  uint64_t warmupNs = 0;  // the warm-up also lasts at least this long (initiator)
   bool initiator = true;
   uint64_t peerTimeoutNs = 5000000000ull;
   TimerChoice timer = TimerChoice::Auto;
@@ -34,6 +35,7 @@ struct WriteLatTarget {
 struct WriteLatResult {
   std::vector<double> samplesNs;  // the initiator's only: the responder's stamps would be unused work
   uint64_t exchanges = 0;
+  uint64_t warmupExchanges = 0;
   bool stoppedEarly = false;
   bool inlineUsed = false;
   const char* timerSource = "";  // what the stamps were read from (util/stopwatch.h)

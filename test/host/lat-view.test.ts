@@ -11,10 +11,10 @@ const rail = (index: number, device: string) => ({ index, device, port: 1, netde
 
 function result(timers: LatencyTimer[]): LatencyResult {
   const rails: RailLatency[] = timers.map((timer, i) =>
-    railLatency(rail(i, `rxe${i}`), 2, { samplesNs: Float64Array.from([3000, 3500, 4000]), exchanges: 103, inlineUsed: true, stoppedEarly: false, timer }),
+    railLatency(rail(i, `rxe${i}`), 2, { samplesNs: Float64Array.from([3000, 3500, 4000]), exchanges: 103, warmupExchanges: 100, inlineUsed: true, stoppedEarly: false, timer }),
   );
   return {
-    params: { sizes: [2], iterations: 3, warmupIterations: 100, inlineThreshold: 220, concurrent: false, peerTimeoutMs: 5000, mode: 'loopback', peer: null, rails: rails.map((r) => r.device), mtu: [4096] } as LatencyResult['params'],
+    params: { sizes: [2], iterations: 3, warmupIterations: 100, warmupMs: 100, inlineThreshold: 220, concurrent: false, peerTimeoutMs: 5000, mode: 'loopback', peer: null, rails: rails.map((r) => r.device), mtu: [4096] } as LatencyResult['params'],
     rails,
     stoppedEarly: false,
   };
@@ -25,6 +25,7 @@ describe('latency view: the timer', () => {
     const text = renderLatency(result([{ source: 'tsc', mhz: 2596.26, cpuMigrations: 0 }]), false, 80);
     expect(text).toContain('timed with tsc at 2596.3 MHz, rate measured against CLOCK_MONOTONIC_RAW over each run');
     expect(text).not.toMatch(/another CPU/);
+    expect(text.split('\n')[0]).toContain('warm-up 100 exchanges and 100 ms');
   });
 
   test('rates that differ show as a range; migrations are counted over rails', () => {
@@ -44,5 +45,6 @@ describe('latency view: the timer', () => {
     const json = JSON.parse(latencyJson(result([{ source: 'tsc', mhz: 2596.26, cpuMigrations: 4 }]))) as { rails: { timer: LatencyTimer; latency: { count: number } }[] };
     expect(json.rails[0]!.timer).toEqual({ source: 'tsc', mhz: 2596.26, cpuMigrations: 4 });
     expect(json.rails[0]!.latency.count).toBe(3);
+    expect(json.rails[0]).toMatchObject({ exchanges: 103, warmupExchanges: 100 });
   });
 });

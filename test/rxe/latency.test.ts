@@ -24,7 +24,9 @@ describe('loopback latency', () => {
     const r = await runLatency({ loopback: true, devices: ['rxe0'], iterations: 1500, warmupIterations: 50 });
     const rail = r.rails[0]!;
     expect(rail.latency.count).toBe(1500);
-    expect(rail.exchanges).toBe(1550);
+    // Warm-up: at least 50 exchanges and at least 100 ms (the default), then exactly 1500 timed.
+    expect(rail.warmupExchanges).toBeGreaterThanOrEqual(50);
+    expect(rail.exchanges).toBe(rail.warmupExchanges + 1500);
     ordered(rail.latency);
     expect(rail.histogram.reduce((a, b) => a + b.count, 0)).toBe(1500);
     expect(rail.inlineUsed).toBe(true);
@@ -92,6 +94,32 @@ describe('loopback latency', () => {
     expect(timedNs).toBeLessThan(elapsedNs);
     expect(timedNs).toBeGreaterThan(0.3 * elapsedNs);
     expect(Math.min(...measured.samplesNs)).toBeGreaterThan(500); // a soft-RoCE hop is microseconds, not ticks
+  });
+
+  test('a warm-up in time: timing starts only after warmupMs; the responder follows until stopped', async () => {
+    const native = loadBinding();
+    const [a, b] = connectedPair('rxe0');
+    const responder = new native.WriteLatencyEngine(b.cq, { qp: b.qp, local: b.dst, source: b.src, remoteAddr: a.dst.addr, rkey: a.dst.rkey }, {
+      size: 2, inlineThreshold: 0, durationMs: 60_000, warmupIterations: 0, role: 'responder', peerTimeoutMs: 5000,
+    });
+    const initiator = new native.WriteLatencyEngine(a.cq, { qp: a.qp, local: a.dst, source: a.src, remoteAddr: b.dst.addr, rkey: b.dst.rkey }, {
+      size: 2, inlineThreshold: 0, iterations: 500, warmupIterations: 10, warmupMs: 300, role: 'initiator', peerTimeoutMs: 5000,
+    });
+    const answered = responder.start();
+    const started = Date.now();
+    const measured = await initiator.start();
+    const elapsedMs = Date.now() - started;
+    responder.stop();
+    const answer = await answered;
+    closeSides([a, b]);
+    expect(elapsedMs).toBeGreaterThanOrEqual(300);
+    expect(measured.samplesNs.length).toBe(500);
+    // A soft-RoCE exchange takes about 15 us: 300 ms of warm-up is thousands, far above the 10 asked.
+    expect(measured.warmupExchanges).toBeGreaterThan(1000);
+    expect(measured.exchanges).toBe(measured.warmupExchanges + 500);
+    expect(measured.stoppedEarly).toBe(false);
+    expect(answer.exchanges).toBe(measured.exchanges);
+    expect(answer.stoppedEarly).toBe(false);
   });
 
   test("timer 'auto' picks the counter where a clock read is slow (hpet here); 'clock' and 'counter' agree", async () => {

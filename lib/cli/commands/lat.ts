@@ -11,6 +11,7 @@ import { serveUntilInterrupted } from './serve-loop.js';
 
 interface LatFlags extends RunFlags {
   warmup?: number;
+  warmupMs?: number;
   inline?: number;
   concurrent?: boolean;
   histogram?: boolean;
@@ -21,6 +22,7 @@ function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal): 
   return {
     ...runTargetOptions(peer, o, signal),
     ...(o.warmup !== undefined ? { warmupIterations: o.warmup } : {}),
+    ...(o.warmupMs !== undefined ? { warmupMs: o.warmupMs } : {}),
     ...(o.inline !== undefined ? { inlineThreshold: o.inline } : {}),
     ...(o.concurrent ? { concurrent: true } : {}),
     ...(o.timer !== undefined ? { timer: o.timer } : {}),
@@ -36,6 +38,7 @@ export const command: CliCommand = {
       .description('RDMA WRITE latency, the ib_write_lat method, with exact percentiles and a histogram');
     addRunFlags(cmd, { size: 'default 2', iters: 'timed exchanges per size (default 1000)', duration: 'timed seconds per size instead of --iters' })
       .option('--warmup <n>', 'untimed exchanges first (default 100)', intArg('--warmup', 0, 1e9))
+      .option('--warmup-ms <ms>', 'and the warm-up lasts at least this long (default 100), so start-up work is over', intArg('--warmup-ms', 0, 3_600_000))
       .option('--inline <bytes>', 'post inline at or below this size (default 220)', intArg('--inline', 0, 4096))
       .option('--concurrent', 'measure all rails at the same time')
       .option('--histogram', 'print a histogram per rail and size')

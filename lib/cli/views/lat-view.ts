@@ -11,7 +11,7 @@ export function renderLatency(result: LatencyResult, withHistogram: boolean, wid
   const length = p.iterations !== undefined ? `${p.iterations} iterations` : `${(p.durationMs ?? 0) / 1000} s`;
   const head =
     `RDMA WRITE latency ${p.mode === 'loopback' ? 'loopback' : `to ${p.peer}`}: ${p.rails.join(', ')}, ${length}, ` +
-    `warm-up ${p.warmupIterations}, inline <= ${p.inlineThreshold} B${p.concurrent ? ', rails concurrently' : ''}; one-way = half a ping-pong`;
+    `warm-up ${p.warmupIterations} exchanges and ${p.warmupMs} ms, inline <= ${p.inlineThreshold} B${p.concurrent ? ', rails concurrently' : ''}; one-way = half a ping-pong`;
   const headers = ['rail', 'device', 'size', 'count', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'stdev'];
   const rows = result.rails.map((r) => [
     String(r.rail),
@@ -53,7 +53,7 @@ export function latencyJson(result: LatencyResult): string {
   return JSON.stringify(
     {
       params: result.params,
-      rails: result.rails.map((r) => ({ rail: r.rail, device: r.device, port: r.port, netdev: r.netdev, size: r.size, latency: r.latency, histogram: r.histogram, exchanges: r.exchanges, inlineUsed: r.inlineUsed, timer: r.timer })),
+      rails: result.rails.map((r) => ({ rail: r.rail, device: r.device, port: r.port, netdev: r.netdev, size: r.size, latency: r.latency, histogram: r.histogram, exchanges: r.exchanges, warmupExchanges: r.warmupExchanges, inlineUsed: r.inlineUsed, timer: r.timer })),
       stoppedEarly: result.stoppedEarly,
     },
     null,
