@@ -5,6 +5,12 @@ import type { LatencyOptions, LatencyParams } from './options.js';
 import { pingPong, resetRegions } from './ping-pong.js';
 import { railLatency, type RailLatency } from './result.js';
 
+/** What a client run measured; `sessionError` when the session broke after something was measured. */
+export interface ClientLatency {
+  rails: RailLatency[];
+  sessionError?: RdmaError;
+}
+
 /**
  * The client side of a two-node latency run. Per size: start barrier (the server resets its
  * regions and starts following), our initiators on each rail (one by one, or all at once with
@@ -16,7 +22,7 @@ export async function runLatencyClient(
   _mtus: number[],
   params: LatencyParams,
   signal: AbortSignal,
-): Promise<RailLatency[]> {
+): Promise<ClientLatency> {
   const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
   const session = await connectClient(
     clientSessionOptions(options, peerTimeoutMs),
@@ -38,32 +44,53 @@ export async function runLatencyClient(
   );
   const { channel, endpoints, peers } = session;
   const stop = AbortSignal.any([signal, channel.signal]);
+  const out: RailLatency[] = [];
   try {
-    const out: RailLatency[] = [];
     for (const size of params.sizes) {
       if (stop.aborted) break;
       endpoints.forEach(resetRegions);
       channel.send({ type: 'start', size });
       await channel.receive(['started'], peerTimeoutMs);
-      const measureRail = (i: number) => pingPong(endpoints[i]!, peers[i]!, size, params, 'initiator', stop).done.then((raw) => railLatency(rails[i]!, size, raw));
+      // A rail stopped before its first timed sample (the session broke) has nothing to report.
+      // The server gone, our writes end in a completion error too: name the cause, not the symptom.
+      const peerClosed = (detail?: string) => {
+        const reason: unknown = channel.signal.reason;
+        const why = [reason instanceof Error ? reason.message : null, detail ?? null].filter((x) => x !== null).join('; ');
+        return new RdmaError(`the server at ${options.peer} ended the session during size ${size}${why ? ` (${why})` : ''}`, {
+          code: 'ERR_PEER_CLOSED',
+          hint: 'see the server log (was it stopped or killed?); the figures measured before are kept',
+        });
+      };
+      // A rail stopped before its first timed sample has nothing to report.
+      const measureRail = (i: number) =>
+        pingPong(endpoints[i]!, peers[i]!, size, params, 'initiator', stop).done.then(
+          (raw) => (raw.samplesNs.length > 0 ? [railLatency(rails[i]!, size, raw)] : []),
+          (err: unknown) => {
+            throw channel.signal.aborted ? peerClosed(err instanceof Error ? err.message : String(err)) : err;
+          },
+        );
       if (params.concurrent) {
-        out.push(...(await Promise.all(rails.map((_, i) => measureRail(i)))));
+        // Keep every rail that finished even when another failed.
+        const settled = await Promise.allSettled(rails.map((_, i) => measureRail(i)));
+        for (const s of settled) if (s.status === 'fulfilled') out.push(...s.value);
+        const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        if (failed) throw failed.reason;
       } else {
-        for (let i = 0; i < rails.length; i++) out.push(await measureRail(i));
+        for (let i = 0; i < rails.length && !stop.aborted; i++) out.push(...(await measureRail(i)));
       }
-      if (channel.signal.aborted) {
-        throw new RdmaError(`the server at ${options.peer} ended the session during size ${size}`, { code: 'ERR_PEER_CLOSED' });
-      }
+      if (channel.signal.aborted) throw peerClosed();
       channel.send({ type: 'finish', size, counters: null });
       await channel.receive(['finished'], peerTimeoutMs);
     }
     if (!channel.closed) channel.send({ type: 'bye' });
-    return out;
+    return { rails: out };
   } catch (err) {
     if (err instanceof RdmaError && !channel.closed && err.code !== 'ERR_PEER_CLOSED') {
       channel.fail({ code: err.code, message: err.message, hint: err.hint });
     }
-    throw err;
+    // Once something was measured, a session that breaks keeps it: the caller reports both.
+    if (out.length === 0 || !(err instanceof RdmaError)) throw err;
+    return { rails: out, sessionError: err };
   } finally {
     session.close();
   }

@@ -1,3 +1,4 @@
+import { RdmaError } from '../errors.js';
 import { planRun } from '../run/plan.js';
 import { runLoopbackLatency } from './loopback.js';
 import { resolveLatencyParams, type LatencyOptions } from './options.js';
@@ -5,6 +6,16 @@ import type { LatencyResult } from './result.js';
 
 export type { LatencyOptions, LatencyParams } from './options.js';
 export type { LatencyResult, RailLatency } from './result.js';
+
+/** Thrown when the session with the server broke mid-run; `partial` keeps what was measured before. */
+export class LatencyRunError extends RdmaError {
+  constructor(
+    readonly partial: LatencyResult,
+    readonly sessionError: RdmaError,
+  ) {
+    super(sessionError.message, { code: sessionError.code, ...(sessionError.hint ? { hint: sessionError.hint } : {}) });
+  }
+}
 
 /**
  * Measures RDMA WRITE latency the ib_write_lat way (ping-pong, spin on the last byte, half the
@@ -17,15 +28,18 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   let results;
+  let sessionError: RdmaError | undefined;
   if (options.loopback) {
     results = await runLoopbackLatency(rails, mtus, params, signal);
   } else {
     const { runLatencyClient } = await import('./client.js');
-    results = await runLatencyClient(options, rails, mtus, params, signal);
+    ({ rails: results, sessionError } = await runLatencyClient(options, rails, mtus, params, signal));
   }
-  return {
+  const result: LatencyResult = {
     params: { ...params, mode: options.loopback ? 'loopback' : 'client', peer: options.peer ?? null, rails: rails.map((r) => `${r.device}:${r.port}`), mtu: mtus },
     rails: results,
-    stoppedEarly: signal.aborted,
+    stoppedEarly: signal.aborted || sessionError !== undefined,
   };
+  if (sessionError) throw new LatencyRunError(result, sessionError);
+  return result;
 }

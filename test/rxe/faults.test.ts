@@ -221,6 +221,31 @@ test('the server killed (SIGKILL) mid-run: the client ends within its deadline, 
   console.log(`server killed: client exit 1 ${afterKill} ms after the kill:\n${r.stdout}${r.stderr}`);
 });
 
+test('a latency server killed (SIGKILL) mid-run: the client exits 1 naming the broken session and prints the sizes measured before', async () => {
+  const port = testPort(2);
+  const server = await startServer('lat', port);
+  const client = spawnCli(['lat', PEER, '--port', String(port), '--rails', '2', '--sizes', '2,64', '--duration', '2']);
+  await until('the server to log the session', () => /: lat on rxe0, rxe1/.test(server.log()), 60_000);
+  // Size 2 runs the rails one after the other (2 x (0.1 s warm-up + 2 s)), then size 64 starts.
+  await sleep(6000);
+  server.child.kill('SIGKILL');
+  const killedAt = Date.now();
+  const r = await client.exited;
+  const afterKill = Date.now() - killedAt;
+  expect(r.code).toBe(1);
+  expect(afterKill).toBeLessThan(20_000);
+  const during = /^spark-rdma: the server at 10\.77\.0\.1 ended the session during size (2|64)\b/m.exec(r.stderr);
+  expect(during, r.stderr).not.toBeNull();
+  expect(r.stderr).toMatch(/^hint: see the server log \(was it stopped or killed\?\); the figures measured before are kept$/m);
+  // rxe0's 2 B row finished seconds before the kill; if the kill fell in size 64, rxe1's did too.
+  const row = (device: string, size: string) => new RegExp(`^\\s*\\d+\\s+${device}\\s+${size}\\s+\\d+\\s+[\\d.]+`, 'm');
+  expect(r.stdout, r.stdout).toMatch(row('rxe0', '2B'));
+  if (during![1] === '64') expect(r.stdout, r.stdout).toMatch(row('rxe1', '2B'));
+  expect(r.stdout).toMatch(/stopped early: the figures cover what ran/);
+  expect(r.stderr).not.toMatch(STACK_FRAME);
+  console.log(`latency server killed: client exit 1 ${afterKill} ms after the kill:\n${r.stdout}${r.stderr}`);
+});
+
 describe('the environment going away during runBandwidth', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spark-rdma-faults-'));
   const api = pathToFileURL(join(ROOT, 'dist', 'lib', 'index.js')).href;

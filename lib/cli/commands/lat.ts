@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runLatency, type LatencyOptions } from '../../latency/index.js';
+import { LatencyRunError, runLatency, type LatencyOptions } from '../../latency/index.js';
 import { LATENCY_TIMERS, type LatencyTimerChoice } from '../../latency/options.js';
 import { serve } from '../../serve/index.js';
 import type { CliCommand, CliContext } from '../command.js';
@@ -56,8 +56,17 @@ export const command: CliCommand = {
         }
         const interrupt = interruptible(() => ctx.err('\nspark-rdma: interrupted; printing what was measured'));
         try {
-          const result = await runLatency(toOptions(peer, o, interrupt.signal));
-          ctx.out(o.json ? latencyJson(result) : renderLatency(result, o.histogram === true, process.stdout.columns ?? 80));
+          const render = (result: Awaited<ReturnType<typeof runLatency>>) =>
+            ctx.out(o.json ? latencyJson(result) : renderLatency(result, o.histogram === true, process.stdout.columns ?? 80));
+          let result;
+          try {
+            result = await runLatency(toOptions(peer, o, interrupt.signal));
+          } catch (err) {
+            // The session broke: print what was measured before it did, then the error.
+            if (err instanceof LatencyRunError && err.partial.rails.length > 0) render(err.partial);
+            throw err;
+          }
+          render(result);
           if (interrupt.interrupted()) ctx.exitCode = 130;
         } finally {
           interrupt.dispose();
