@@ -197,20 +197,28 @@ describe('peers that are not spark-rdma servers', () => {
   });
 });
 
-test('the server killed (SIGKILL) mid-run: the client ends within its deadline, exit 1, with what each rail measured', async () => {
+/**
+ * Starts a server, a client of it, and SIGKILLs the server `afterMs` after the session began.
+ * The client must exit 1 within 20 s of the kill: the channel notices at once, and draining the
+ * writes the dead peer never acknowledges is bounded by the completion deadline (5 s).
+ */
+async function killServerMidRun(test: 'bw' | 'lat', clientArgs: string[], afterMs: number) {
   const port = testPort(2);
-  const server = await startServer('bw', port);
-  const client = spawnCli(['bw', PEER, '--port', String(port), '--rails', '2', '--duration', '30', '--interval', '1']);
-  await client.waitFor(/connected to/, 60_000);
-  await sleep(3500);
+  const server = await startServer(test, port);
+  const client = spawnCli([test, PEER, '--port', String(port), ...clientArgs]);
+  await until('the server to log the session', () => new RegExp(`: ${test} on rxe0, rxe1`).test(server.log()), 60_000);
+  await sleep(afterMs);
   server.child.kill('SIGKILL');
   const killedAt = Date.now();
   const r = await client.exited;
   const afterKill = Date.now() - killedAt;
   expect(r.code).toBe(1);
-  // The channel notices at once; draining the writes the dead peer never acknowledges is bounded
-  // by the completion deadline (5 s).
   expect(afterKill).toBeLessThan(20_000);
+  return { r, afterKill };
+}
+
+test('the server killed (SIGKILL) mid-run: the client ends within its deadline, exit 1, with what each rail measured', async () => {
+  const { r, afterKill } = await killServerMidRun('bw', ['--rails', '2', '--duration', '30', '--interval', '1'], 3500);
   expect(r.stderr).toMatch(/^spark-rdma: the server at 10\.77\.0\.1 ended the session during size 65536 \(the .+\)/m);
   for (const [rail, device] of [[0, 'rxe0'], [1, 'rxe1']] as const) {
     // Either the rail's final figures are in the table, or the error says what it measured first.
@@ -222,18 +230,8 @@ test('the server killed (SIGKILL) mid-run: the client ends within its deadline, 
 });
 
 test('a latency server killed (SIGKILL) mid-run: the client exits 1 naming the broken session and prints the sizes measured before', async () => {
-  const port = testPort(2);
-  const server = await startServer('lat', port);
-  const client = spawnCli(['lat', PEER, '--port', String(port), '--rails', '2', '--sizes', '2,64', '--duration', '2']);
-  await until('the server to log the session', () => /: lat on rxe0, rxe1/.test(server.log()), 60_000);
   // Size 2 runs the rails one after the other (2 x (0.1 s warm-up + 2 s)), then size 64 starts.
-  await sleep(6000);
-  server.child.kill('SIGKILL');
-  const killedAt = Date.now();
-  const r = await client.exited;
-  const afterKill = Date.now() - killedAt;
-  expect(r.code).toBe(1);
-  expect(afterKill).toBeLessThan(20_000);
+  const { r, afterKill } = await killServerMidRun('lat', ['--rails', '2', '--sizes', '2,64', '--duration', '2'], 6000);
   const during = /^spark-rdma: the server at 10\.77\.0\.1 ended the session during size (2|64)\b/m.exec(r.stderr);
   expect(during, r.stderr).not.toBeNull();
   expect(r.stderr).toMatch(/^hint: see the server log \(was it stopped or killed\?\); the figures measured before are kept$/m);
