@@ -41,9 +41,12 @@ class PingPong {
 
   bool inlineUsed() const { return inline_; }
 
-  // Posts exchange `n`'s write. Returns the post time in counter ticks (0 when `stamp` is false).
-  uint64_t Send(uint64_t n, bool stamp) {
-    while (posted_ - completed_ >= std::max<uint32_t>(1, t_.qp->maxSendWr - 1)) Reap(true);
+  // Posts exchange `n`'s write and sets `postTicks` to its stamp (0 when `stamp` is false).
+  // Returns false when stopped while waiting for a completion.
+  bool Send(uint64_t n, bool stamp, uint64_t* postTicks) {
+    while (posted_ - completed_ >= std::max<uint32_t>(1, t_.qp->maxSendWr - 1)) {
+      if (!Reap(true)) return false;
+    }
     bool signaled = (posted_ + 1) % signalEvery_ == 0 || !inline_;
     wr_.wr_id = posted_ + 1;
     wr_.send_flags = (inline_ ? IBV_SEND_INLINE : 0) | (signaled ? IBV_SEND_SIGNALED : 0);
@@ -52,15 +55,17 @@ class PingPong {
     // stamps. (After the post is wrong on soft-RoCE: ibv_post_send itself delivers the write,
     // so the reply may already be in when the call returns, and a late stamp shortens the next
     // sample below any real round trip.)
-    uint64_t now = stamp ? watch_.Stamp() : 0;
+    *postTicks = stamp ? watch_.Stamp() : 0;
     *outgoing_ = SeqByte(n);
     int rc = ibv_post_send(t_.qp->qp, &wr_, &bad);
     if (rc != 0) ThrowSyscall("ibv_post_send", rc, "latency QP " + std::to_string(t_.qp->qp->qp_num));
     ++posted_;
     if (!inline_) {
-      while (completed_ < posted_) Reap(true);
+      while (completed_ < posted_) {
+        if (!Reap(true)) return false;
+      }
     }
-    return now;
+    return true;
   }
 
   // Spins until the peer's write for exchange `n` lands. Returns false when stopped.
@@ -90,7 +95,9 @@ class PingPong {
   }
 
  private:
-  void Reap(bool mustProgress) {
+  // Reaps what has completed. With `mustProgress`, waits for at least one completion and
+  // returns false if stop() came first (a peer that went away never acknowledges).
+  bool Reap(bool mustProgress) {
     ibv_wc wc[16];
     uint64_t start = 0;  // the clock is read every 64 Ki empty polls, as in AwaitArrival
     for (uint32_t empty = 1;; ++empty) {
@@ -111,7 +118,8 @@ class PingPong {
         }
         completed_ = wc[k].wr_id;
       }
-      if (n > 0 || !mustProgress) return;
+      if (n > 0 || !mustProgress) return true;
+      if ((empty & 0x3ff) == 0 && stop_.load(std::memory_order_relaxed)) return false;
       if ((empty & kClockCheckMask) != 0) continue;
       uint64_t now = NowNs();
       if (start == 0) start = now;
@@ -176,11 +184,9 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
     uint64_t postTicks = 0;
     lastExchangeComplete = false;
     if (p.initiator) {
-      postTicks = pp.Send(n, timed);
-      if (!pp.AwaitArrival(n)) break;
+      if (!pp.Send(n, timed, &postTicks) || !pp.AwaitArrival(n)) break;
     } else {
-      if (!pp.AwaitArrival(n)) break;
-      pp.Send(n, false);
+      if (!pp.AwaitArrival(n) || !pp.Send(n, false, &postTicks)) break;
     }
     lastExchangeComplete = true;
     ++result.exchanges;
