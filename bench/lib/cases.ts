@@ -41,6 +41,24 @@ export const DEFAULT_SETTINGS: CaseSettings = { durationSeconds: 3, latencyItera
 export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
   const d = String(s.durationSeconds);
   const bw64k = { perftest: ['-s', '65536', '-D', d], spark: ['--size', '65536', '--duration', d] };
+  // perftest turns inline off on rxe ("Device not recognized to implement inline feature"),
+  // so spark-rdma is run without inline too: the same work on the wire and in the driver.
+  const lat2: Pick<BenchCase, 'metric' | 'devices' | 'perftest' | 'spark'> = {
+    metric: 'latency',
+    devices: ['rxe0'],
+    perftest: ['-s', '2', '-n', String(s.latencyIterations)],
+    spark: ['--size', '2', '--iters', String(s.latencyIterations), '--inline', '0'],
+  };
+  const scaling = (id: string, tool: 'perftest' | 'spark-rdma'): BenchCase => ({
+    id,
+    title: `dual-rail scaling of ${tool}: one rail (A) against both rails (B), 64 KiB, 1 QP`,
+    kind: 'scaling',
+    metric: 'gbps',
+    minPairs: 5,
+    scalingTool: tool,
+    devices: ['rxe0', 'rxe1'],
+    ...bw64k,
+  });
   return [
     { id: 'a', title: 'write bw 64 KiB, 1 QP', kind: 'bw', metric: 'gbps', devices: ['rxe0'], ...bw64k },
     {
@@ -69,28 +87,8 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
       perftest: ['-s', '64', '-l', '16', '-D', d],
       spark: ['--size', '64', '--post-list', '16', '--duration', d],
     },
-    {
-      // perftest turns inline off on rxe ("Device not recognized to implement inline feature"),
-      // so spark-rdma is run without inline too: the same work on the wire and in the driver.
-      id: 'd',
-      title: 'write latency 2 B (no inline, as perftest on rxe)',
-      kind: 'lat',
-      metric: 'latency',
-      minPairs: 15,
-      devices: ['rxe0'],
-      perftest: ['-s', '2', '-n', String(s.latencyIterations)],
-      spark: ['--size', '2', '--iters', String(s.latencyIterations), '--inline', '0'],
-    },
-    {
-      id: 'd2',
-      title: 'write latency 2 B, spark-rdma as two processes',
-      kind: 'lat-two-process',
-      metric: 'latency',
-      minPairs: 7,
-      devices: ['rxe0'],
-      perftest: ['-s', '2', '-n', String(s.latencyIterations)],
-      spark: ['--size', '2', '--iters', String(s.latencyIterations), '--inline', '0'],
-    },
+    { id: 'd', title: 'write latency 2 B (no inline, as perftest on rxe)', kind: 'lat', minPairs: 15, ...lat2 },
+    { id: 'd2', title: 'write latency 2 B, spark-rdma as two processes', kind: 'lat-two-process', minPairs: 7, ...lat2 },
     {
       id: 'e',
       title: 'write bw 64 KiB, 1 QP, both rails at once',
@@ -99,26 +97,8 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
       devices: ['rxe0', 'rxe1'],
       ...bw64k,
     },
-    {
-      id: 'g',
-      title: 'dual-rail scaling of spark-rdma: one rail (A) against both rails (B), 64 KiB, 1 QP',
-      kind: 'scaling',
-      metric: 'gbps',
-      minPairs: 5,
-      scalingTool: 'spark-rdma',
-      devices: ['rxe0', 'rxe1'],
-      ...bw64k,
-    },
-    {
-      id: 'g2',
-      title: 'dual-rail scaling of perftest: one rail (A) against both rails (B), 64 KiB, 1 QP',
-      kind: 'scaling',
-      metric: 'gbps',
-      minPairs: 5,
-      scalingTool: 'perftest',
-      devices: ['rxe0', 'rxe1'],
-      ...bw64k,
-    },
+    scaling('g', 'spark-rdma'),
+    scaling('g2', 'perftest'),
     {
       id: 'f',
       title: 'size sweep 2 B to 8 MiB',

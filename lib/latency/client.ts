@@ -2,7 +2,7 @@ import { RdmaError } from '../errors.js';
 import type { Rail } from '../rails/types.js';
 import { clientSessionOptions, connectClient } from '../run/client-session.js';
 import type { LatencyOptions, LatencyParams } from './options.js';
-import { pingPong, resetRegions } from './ping-pong.js';
+import { initiate, resetRegions } from './ping-pong.js';
 import { railLatency, type RailLatency } from './result.js';
 
 /** What a client run measured; `sessionError` when the session broke after something was measured. */
@@ -63,7 +63,7 @@ export async function runLatencyClient(
       };
       // A rail stopped before its first timed sample has nothing to report.
       const measureRail = (i: number) =>
-        pingPong(endpoints[i]!, peers[i]!, size, params, 'initiator', stop).done.then(
+        initiate(endpoints[i]!, peers[i]!, size, params, stop).done.then(
           (raw) => (raw.samplesNs.length > 0 ? [railLatency(rails[i]!, size, raw)] : []),
           (err: unknown) => {
             throw channel.signal.aborted ? peerClosed(err instanceof Error ? err.message : String(err)) : err;

@@ -1,7 +1,7 @@
 import type { Rail } from '../rails/types.js';
 import { openLoopbackPair } from '../verbs/loopback-pair.js';
 import type { LatencyParams } from './options.js';
-import { pingPong, resetRegions } from './ping-pong.js';
+import { initiate, resetRegions, respond } from './ping-pong.js';
 import { railLatency, type RailLatency } from './result.js';
 
 async function measureRail(rail: Rail, mtu: number, params: LatencyParams, signal: AbortSignal): Promise<RailLatency[]> {
@@ -20,8 +20,8 @@ async function measureRail(rail: Rail, mtu: number, params: LatencyParams, signa
       if (signal.aborted) break;
       resetRegions(a);
       resetRegions(b);
-      const responder = pingPong(b, pair.bPeer, size, params, 'responder', undefined);
-      const initiator = pingPong(a, pair.aPeer, size, params, 'initiator', signal);
+      const responder = respond(b, pair.bPeer, size, params, undefined);
+      const initiator = initiate(a, pair.aPeer, size, params, signal);
       const settled = await Promise.allSettled([initiator.done.finally(() => responder.stop()), responder.done]);
       if (settled[0].status === 'rejected') throw settled[0].reason;
       const initiated = settled[0].value;

@@ -1,4 +1,4 @@
-import type { WriteLatencyResult } from '../../binding.js';
+import type { WriteLatencyParams, WriteLatencyResult } from '../../binding.js';
 import { loadBinding } from '../native/load.js';
 import type { RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';
@@ -7,18 +7,43 @@ import type { LatencyParams } from './options.js';
 /** A responder's "duration": it runs until stop() (the initiator is done) or a peer-silence error. */
 const FOLLOW_MS = 86_400_000;
 
+/** What a responder needs: it stamps nothing and has no warm-up or length of its own. */
+export type ResponderParams = Pick<LatencyParams, 'inlineThreshold' | 'peerTimeoutMs'>;
+
 /**
- * Runs one side of a ping-pong on QP 0 of an endpoint: write into the peer's target region,
- * spin on our own. The initiator's samples are the measurement; the responder just answers.
+ * The initiator of a ping-pong on QP 0 of an endpoint: writes into the peer's target region,
+ * spins on its own, and times each round trip. Its samples are the measurement.
  */
-export function pingPong(
-  endpoint: RailSide,
-  peer: RailWire,
-  size: number,
-  params: LatencyParams,
-  role: 'initiator' | 'responder',
-  signal: AbortSignal | undefined,
-): PingPong {
+export function initiate(endpoint: RailSide, peer: RailWire, size: number, params: LatencyParams, signal: AbortSignal | undefined): PingPong {
+  return start(endpoint, peer, signal, {
+    size,
+    inlineThreshold: params.inlineThreshold,
+    ...(params.iterations !== undefined ? { iterations: params.iterations } : { durationMs: params.durationMs! }),
+    warmupIterations: params.warmupIterations,
+    warmupMs: params.warmupMs,
+    role: 'initiator',
+    peerTimeoutMs: params.peerTimeoutMs,
+    timer: params.timer,
+  });
+}
+
+/**
+ * The responder: answers each write it sees until stop(), because only the initiator knows
+ * where its warm-up ends. It stamps nothing, so it skips the timer choice ('clock').
+ */
+export function respond(endpoint: RailSide, peer: RailWire, size: number, params: ResponderParams, signal: AbortSignal | undefined): PingPong {
+  return start(endpoint, peer, signal, {
+    size,
+    inlineThreshold: params.inlineThreshold,
+    durationMs: FOLLOW_MS,
+    warmupIterations: 0,
+    role: 'responder',
+    peerTimeoutMs: params.peerTimeoutMs,
+    timer: 'clock',
+  });
+}
+
+function start(endpoint: RailSide, peer: RailWire, signal: AbortSignal | undefined, params: WriteLatencyParams): PingPong {
   const native = loadBinding();
   const engine = new native.WriteLatencyEngine(
     endpoint.cq,
@@ -29,21 +54,7 @@ export function pingPong(
       remoteAddr: BigInt(peer.qps[0]!.addr),
       rkey: peer.qps[0]!.rkey,
     },
-    {
-      size,
-      inlineThreshold: params.inlineThreshold,
-      // A responder follows until stopped: only the initiator knows when its warm-up ends.
-      ...(role === 'responder'
-        ? { durationMs: FOLLOW_MS, warmupIterations: 0 }
-        : {
-            ...(params.iterations !== undefined ? { iterations: params.iterations } : { durationMs: params.durationMs! }),
-            warmupIterations: params.warmupIterations,
-            warmupMs: params.warmupMs,
-          }),
-      role,
-      peerTimeoutMs: params.peerTimeoutMs,
-      timer: params.timer,
-    },
+    params,
   );
   const stop = () => engine.stop();
   if (signal?.aborted) stop();

@@ -1,6 +1,6 @@
 import { measureSize, type MeasuredSize, type RailWriter } from '../bandwidth/measure.js';
 import type { BandwidthParams } from '../bandwidth/options.js';
-import { pingPong, resetRegions, type PingPong } from '../latency/ping-pong.js';
+import { resetRegions, respond, type PingPong } from '../latency/ping-pong.js';
 import type { Rail } from '../rails/types.js';
 import type { Channel } from '../session/channel.js';
 import type { ProposeMessage } from '../session/protocol.js';
@@ -110,8 +110,8 @@ export async function serveSession(channel: Channel<'server'>, o: ServerSessionO
       } else {
         endpoints.forEach(resetRegions);
         // The responder follows the client until stopped: the client may run rails one by one.
-        const followParams = { sizes: [size], durationMs: 86_400_000, warmupIterations: 0, warmupMs: 0, inlineThreshold: proposal.inlineThreshold, concurrent: true, cm: false, peerTimeoutMs: 3_600_000, timer: 'clock' as const }; // a responder stamps nothing
-        const responders: PingPong[] = endpoints.map((e, i) => pingPong(e, peers[i]!, size, followParams, 'responder', channel.signal));
+        const follow = { inlineThreshold: proposal.inlineThreshold, peerTimeoutMs: 3_600_000 };
+        const responders: PingPong[] = endpoints.map((e, i) => respond(e, peers[i]!, size, follow, channel.signal));
         channel.send({ type: 'started' });
         const finish = await channel.receive(['finish'], o.peerTimeoutMs + (runMs > 0 ? runMs : 3_600_000)).finally(() => {
           responders.forEach((r) => r.stop());
