@@ -134,6 +134,15 @@ create_rails() {
   export SPARK_RDMA_TEST_RAIL_IPS=10.77.0.1,10.77.1.1
 }
 
+# The hostname and /etc/hosts the host chose (job.mjs guestIdentity); shell builtins only.
+set_identity() {
+  [ -n "$GUEST_HOSTNAME" ] && [ -r "$JOB/hosts" ] || fail 'the job share has no hostname or hosts file'
+  echo "$GUEST_HOSTNAME" > /proc/sys/kernel/hostname || fail "cannot set the hostname $GUEST_HOSTNAME"
+  # Replace, never write through: /etc/hosts may be a symlink into the read-only host root.
+  rm -f /etc/hosts
+  while IFS= read -r line; do echo "$line"; done < "$JOB/hosts" > /etc/hosts || fail 'cannot write /etc/hosts'
+}
+
 # After the job exits, whatever it left running would keep the output pipes open: stop it.
 stop_leftovers() {
   keep=" 1 $* "
@@ -171,6 +180,7 @@ guest_stage() {
   [ -r "$JOB/settings" ] && [ -r "$JOB/job.sh" ] || fail "the job share has no settings or job.sh"
   . "$JOB/settings"
   ulimit -l unlimited || fail 'ulimit -l unlimited failed'
+  set_identity
   step 'loading modules'
   read -r release < /proc/sys/kernel/osrelease
   must "modprobe (kernel $release)" modprobe -a rdma_rxe ib_uverbs rdma_ucm dummy softdog

@@ -1,5 +1,6 @@
 // The job the guest runs, written into the writable 9p share: job.sh (cd, environment, exec the
-// command) and settings (the rails deadline for the guest init). The guest writes its status back there.
+// command), settings (the rails deadline and the node's hostname for the guest init) and hosts
+// (the guest's /etc/hosts). The guest writes its status back there.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VmError } from './errors.mjs';
@@ -48,8 +49,22 @@ export function jobScript({ cwd, env, command }) {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes job.sh and settings into the share directory; the guest reads them after boot. */
-export function writeJob(shareDir, { cwd, env, command, railDeadlineSeconds }) {
+/**
+ * The guest's name and /etc/hosts. Tools refuse a host without a name (Open MPI's mpirun fails
+ * on the "(none)" an init-less kernel reports), so every guest gets one: spark-vm alone, or
+ * node<i> when several guests share a wire, each reachable by name at its rail0 address.
+ */
+export function guestIdentity(node = 0, nodes = 1) {
+  const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
+  if (nodes === 1) return { hostname: 'spark-vm', hosts: `${[...lines, '127.0.1.1 spark-vm'].join('\n')}\n` };
+  for (let i = 0; i < nodes; i++) lines.push(`10.77.0.${i + 1} node${i}`);
+  return { hostname: `node${node}`, hosts: `${lines.join('\n')}\n` };
+}
+
+/** Writes job.sh, settings and hosts into the share directory; the guest reads them after boot. */
+export function writeJob(shareDir, { cwd, env, command, railDeadlineSeconds, identity = guestIdentity() }) {
   writeFileSync(join(shareDir, 'job.sh'), jobScript({ cwd, env, command }), { mode: 0o644 });
-  writeFileSync(join(shareDir, 'settings'), `RAIL_DEADLINE_SECONDS=${Math.ceil(railDeadlineSeconds)}\n`, { mode: 0o644 });
+  const settings = [`RAIL_DEADLINE_SECONDS=${Math.ceil(railDeadlineSeconds)}`, `GUEST_HOSTNAME=${identity.hostname}`];
+  writeFileSync(join(shareDir, 'settings'), `${settings.join('\n')}\n`, { mode: 0o644 });
+  writeFileSync(join(shareDir, 'hosts'), identity.hosts, { mode: 0o644 });
 }

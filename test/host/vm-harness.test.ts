@@ -44,12 +44,13 @@ test(
 );
 
 test(
-  'the guest has rxe0 on rail0 and rxe1 on rail1, ACTIVE, active_mtu 4096, and the harness environment',
+  'the guest has rxe0 on rail0 and rxe1 on rail1, ACTIVE, active_mtu 4096, the hostname spark-vm and the harness environment',
   () => {
     const script = [
       'pwd',
       'echo "VM=$SPARK_RDMA_VM RAILS=$SPARK_RDMA_TEST_RAILS EXTRA=$EXTRA HOME=$HOME"',
       'echo "MEMLOCK=$(ulimit -l)"',
+      'echo "HOST=$(hostname) $(getent hosts spark-vm)"',
       'echo ===rdma; rdma link show',
       'echo ===ibv_devices; ibv_devices',
       'echo ===devinfo; ibv_devinfo -d rxe0',
@@ -57,10 +58,12 @@ test(
     const r = runHarness(['--env', 'EXTRA=x y', '--', 'sh', '-c', script]);
     expect(r.status, r.stderr).toBe(0);
     const [head = '', rdma = '', devices = '', devinfo = ''] = r.stdout.split(/===\w+\n/);
-    const [pwd, envLine, memlock] = head.trim().split('\n');
+    const [pwd, envLine, memlock, hostLine] = head.trim().split('\n');
     expect(pwd).toBe(repo);
     expect(envLine).toBe(`VM=1 RAILS=rxe0,rxe1 EXTRA=x y HOME=${process.env.HOME}`);
     expect(memlock).toBe('MEMLOCK=unlimited');
+    // A named host that resolves: Open MPI refuses the "(none)" of an unnamed one.
+    expect(hostLine).toMatch(/^HOST=spark-vm 127\.0\.1\.1\s+spark-vm$/);
     expect(rdma).toMatch(/link rxe0\/1 state ACTIVE physical_state LINK_UP netdev rail0/);
     expect(rdma).toMatch(/link rxe1\/1 state ACTIVE physical_state LINK_UP netdev rail1/);
     expect(devices).toMatch(/^\s+rxe0\s+[0-9a-f]{16}$/m);
