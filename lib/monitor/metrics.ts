@@ -3,6 +3,29 @@ import { discoverRdma } from '../rails/discover.js';
 import type { SysfsRootOptions } from '../sysfs/root.js';
 import type { MetricFamily, MetricSample } from './exposition.js';
 
+// Names follow Prometheus's naming rules (base units, `_total` on counters, no type in the name:
+// promtool check metrics, i.e. client_golang prometheus/testutil/promlint, enforces them) and,
+// where node_exporter's infiniband collector exports the same sysfs file, its name with our
+// prefix instead of `node_infiniband_` (collector/infiniband_linux.go, node_exporter v1.12), with
+// its labels `device` and `port`. The names they replaced are listed in docs/monitoring.md.
+export const METRIC_NAMES = {
+  devices: 'spark_rdma_devices',
+  railInfo: 'spark_rdma_rail_info',
+  portUp: 'spark_rdma_port_up',
+  /** node_infiniband_rate_bytes_per_second */
+  rate: 'spark_rdma_port_rate_bytes_per_second',
+  /** node_infiniband_port_data_transmitted_bytes_total, ..._received_... */
+  txBytes: 'spark_rdma_port_data_transmitted_bytes_total',
+  rxBytes: 'spark_rdma_port_data_received_bytes_total',
+  /** node_infiniband_port_packets_transmitted_total, ..._received_... */
+  txPackets: 'spark_rdma_port_packets_transmitted_total',
+  rxPackets: 'spark_rdma_port_packets_received_total',
+  /** Every other counters/ entry, by a `counter` label: node_exporter names only the ones it knows. */
+  portEvents: 'spark_rdma_port_events_total',
+  /** Every hw_counters/ entry (driver-specific names), by a `counter` label. */
+  hwEvents: 'spark_rdma_port_hw_events_total',
+} as const;
+
 // Counters already exported under their own names.
 const OWN_NAME = new Set(['port_xmit_data', 'port_rcv_data', 'port_xmit_packets', 'port_rcv_packets']);
 
@@ -18,17 +41,18 @@ function family(name: string, type: MetricFamily['type'], help: string): MetricF
  */
 export function collectRailMetrics(opts: SysfsRootOptions = {}): MetricFamily[] {
   const discovery = discoverRdma({ ...opts, useVerbs: false });
-  const devices = family('spark_rdma_devices', 'gauge', 'RDMA devices under /sys/class/infiniband (0 on a kernel without RDMA).');
+  const N = METRIC_NAMES;
+  const devices = family(N.devices, 'gauge', 'RDMA devices under /sys/class/infiniband (0 on a kernel without RDMA).');
   devices.samples.push({ labels: {}, value: discovery.devices.length });
-  const info = family('spark_rdma_rail_info', 'gauge', 'A rail (ACTIVE Ethernet RDMA port with a netdev); always 1. Rails pair by index across nodes.');
-  const up = family('spark_rdma_port_up', 'gauge', 'Port state: 1 when ACTIVE, 0 otherwise.');
-  const speed = family('spark_rdma_port_link_speed_bytes', 'gauge', 'Link rate from sysfs ports/<p>/rate, in bytes per second.');
-  const txBytes = family('spark_rdma_port_transmit_bytes_total', 'counter', 'Bytes sent by the port: counters/port_xmit_data x 4 (on mlx5 RoCE, RDMA traffic only). Absent on rxe.');
-  const rxBytes = family('spark_rdma_port_receive_bytes_total', 'counter', 'Bytes received by the port: counters/port_rcv_data x 4 (on mlx5 RoCE, RDMA traffic only). Absent on rxe.');
-  const txPackets = family('spark_rdma_port_transmit_packets_total', 'counter', 'Packets sent: counters/port_xmit_packets, else hw_counters/sent_pkts (rxe).');
-  const rxPackets = family('spark_rdma_port_receive_packets_total', 'counter', 'Packets received: counters/port_rcv_packets, else hw_counters/rcvd_pkts (rxe).');
-  const portCounter = family('spark_rdma_port_counter_total', 'counter', 'Other entries of ports/<p>/counters/ (symbol_error, link_downed, port_rcv_errors, ...), raw.');
-  const hwCounter = family('spark_rdma_hw_counter_total', 'counter', 'Entries of ports/<p>/hw_counters/ (retransmits, sequence errors, CNPs, ...), raw.');
+  const info = family(N.railInfo, 'gauge', 'A rail (ACTIVE Ethernet RDMA port with a netdev); always 1. Rails pair by index across nodes.');
+  const up = family(N.portUp, 'gauge', 'Port state: 1 when ACTIVE, 0 otherwise.');
+  const speed = family(N.rate, 'gauge', 'Link signalling rate from sysfs ports/<p>/rate, in bytes per second.');
+  const txBytes = family(N.txBytes, 'counter', 'Bytes sent by the port: counters/port_xmit_data x 4 (on mlx5 RoCE, RDMA traffic only). Absent on rxe.');
+  const rxBytes = family(N.rxBytes, 'counter', 'Bytes received by the port: counters/port_rcv_data x 4 (on mlx5 RoCE, RDMA traffic only). Absent on rxe.');
+  const txPackets = family(N.txPackets, 'counter', 'Packets sent: counters/port_xmit_packets, else hw_counters/sent_pkts (rxe).');
+  const rxPackets = family(N.rxPackets, 'counter', 'Packets received: counters/port_rcv_packets, else hw_counters/rcvd_pkts (rxe).');
+  const portCounter = family(N.portEvents, 'counter', 'Other entries of ports/<p>/counters/ (symbol_error, link_downed, port_rcv_errors, ...), raw; the label counter names the file.');
+  const hwCounter = family(N.hwEvents, 'counter', 'Entries of ports/<p>/hw_counters/ (retransmits, sequence errors, CNPs, ...), raw; the label counter names the file.');
 
   for (const device of discovery.devices) {
     for (const port of device.ports) {

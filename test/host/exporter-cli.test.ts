@@ -47,7 +47,7 @@ test('serves /metrics at the address it prints, reading the tree on each scrape;
   setCounter(t.root, 'rxe1', 1, 'sent_pkts', 42, 'hw_counters');
   const scrape = await get(where);
   expect(scrape.status).toBe(200);
-  expect(scrape.body).toContain('spark_rdma_port_transmit_packets_total{device="rxe1",port="1",netdev="rail1",rail="1"} 42\n');
+  expect(scrape.body).toContain('spark_rdma_port_packets_transmitted_total{device="rxe1",port="1",netdev="rail1",rail="1"} 42\n');
 
   process.emit('SIGINT');
   expect(await running).toBe(0);
@@ -66,5 +66,5 @@ test('a bad --listen is exit 1 with the accepted forms; --help shows the loopbac
   expect(await main(['exporter', '--help'], { stdout: (s) => (help += s), stderr: () => undefined, env: {} })).toBe(0);
   expect(help).toContain('--listen <address>');
   expect(help).toContain('(default: "127.0.0.1:9469")');
-  expect(help).toContain('rate(spark_rdma_port_transmit_bytes_total[1m]) * 8');
+  expect(help).toContain('rate(spark_rdma_port_data_transmitted_bytes_total[1m]) * 8');
 });

@@ -180,17 +180,17 @@ describe('scraping /metrics', () => {
 
     const rail0 = { device: 'rocep1s0f1', port: '1', netdev: 'enp1s0f1np1', rail: '0' };
     const rail1 = { device: 'roceP2p1s0f1', port: '1', netdev: 'enP2p1s0f1np1', rail: '1' };
-    expect(m.get('spark_rdma_port_transmit_bytes_total')?.type).toBe('counter');
-    expect(valueOf(m, 'spark_rdma_port_transmit_bytes_total', rail0)).toBe(4_000_000);
-    expect(valueOf(m, 'spark_rdma_port_receive_bytes_total', rail0)).toBe(8_000_000);
-    expect(valueOf(m, 'spark_rdma_port_transmit_bytes_total', rail1)).toBe(0);
-    expect(valueOf(m, 'spark_rdma_port_transmit_packets_total', rail0)).toBe(123);
-    expect(valueOf(m, 'spark_rdma_port_receive_packets_total', rail1)).toBe(456);
-    expect(valueOf(m, 'spark_rdma_hw_counter_total', { ...rail0, counter: 'out_of_sequence' })).toBe(7);
-    expect(valueOf(m, 'spark_rdma_port_counter_total', { ...rail1, counter: 'symbol_error' })).toBe(3);
+    expect(m.get('spark_rdma_port_data_transmitted_bytes_total')?.type).toBe('counter');
+    expect(valueOf(m, 'spark_rdma_port_data_transmitted_bytes_total', rail0)).toBe(4_000_000);
+    expect(valueOf(m, 'spark_rdma_port_data_received_bytes_total', rail0)).toBe(8_000_000);
+    expect(valueOf(m, 'spark_rdma_port_data_transmitted_bytes_total', rail1)).toBe(0);
+    expect(valueOf(m, 'spark_rdma_port_packets_transmitted_total', rail0)).toBe(123);
+    expect(valueOf(m, 'spark_rdma_port_packets_received_total', rail1)).toBe(456);
+    expect(valueOf(m, 'spark_rdma_port_hw_events_total', { ...rail0, counter: 'out_of_sequence' })).toBe(7);
+    expect(valueOf(m, 'spark_rdma_port_events_total', { ...rail1, counter: 'symbol_error' })).toBe(3);
     // byte and packet counters have their own names, not duplicates under port_counter
-    expect(valueOf(m, 'spark_rdma_port_counter_total', { ...rail0, counter: 'port_xmit_data' })).toBeUndefined();
-    expect(valueOf(m, 'spark_rdma_hw_counter_total', { ...rail0, counter: 'lifespan' })).toBeUndefined();
+    expect(valueOf(m, 'spark_rdma_port_events_total', { ...rail0, counter: 'port_xmit_data' })).toBeUndefined();
+    expect(valueOf(m, 'spark_rdma_port_hw_events_total', { ...rail0, counter: 'lifespan' })).toBeUndefined();
 
     expect(m.get('spark_rdma_rail_info')?.type).toBe('gauge');
     expect(m.get('spark_rdma_rail_info')!.series.map((s) => s.labels)).toEqual([
@@ -199,7 +199,7 @@ describe('scraping /metrics', () => {
     ]);
     expect(valueOf(m, 'spark_rdma_devices', {})).toBe(4);
     expect(valueOf(m, 'spark_rdma_port_up', rail0)).toBe(1);
-    expect(valueOf(m, 'spark_rdma_port_link_speed_bytes', rail0)).toBe(25e9); // 200 Gb/s
+    expect(valueOf(m, 'spark_rdma_port_rate_bytes_per_second', rail0)).toBe(25e9); // 200 Gb/s
     // the uncabled functions are there too, DOWN, not rails
     expect(valueOf(m, 'spark_rdma_port_up', { device: 'rocep1s0f0' })).toBe(0);
     expect(m.get('spark_rdma_port_up')!.series.find((s) => s.labels['device'] === 'rocep1s0f0')!.labels['rail']).toBe('');
@@ -214,11 +214,11 @@ describe('scraping /metrics', () => {
     const e = await exporterOn(root);
     const rail0 = { device: 'rocep1s0f1', rail: '0' };
     const first = parseExposition((await fetchText(e.url)).body);
-    expect(valueOf(first, 'spark_rdma_port_transmit_bytes_total', rail0)).toBe(0);
+    expect(valueOf(first, 'spark_rdma_port_data_transmitted_bytes_total', rail0)).toBe(0);
     setCounter(root, 'rocep1s0f1', 1, 'port_xmit_data', 2n ** 50n);
     setPortState(root, 'roceP2p1s0f1', 1, 'DOWN');
     const second = parseExposition((await fetchText(e.url)).body);
-    expect(valueOf(second, 'spark_rdma_port_transmit_bytes_total', rail0)).toBe(2 ** 52);
+    expect(valueOf(second, 'spark_rdma_port_data_transmitted_bytes_total', rail0)).toBe(2 ** 52);
     expect(valueOf(second, 'spark_rdma_port_up', { device: 'roceP2p1s0f1' })).toBe(0);
     expect(second.get('spark_rdma_rail_info')!.series.map((s) => s.labels['device'])).toEqual(['rocep1s0f1']);
   });
@@ -229,9 +229,9 @@ describe('scraping /metrics', () => {
     setCounter(root, 'rxe1', 1, 'retry_exceeded_err', 2, 'hw_counters');
     const e = await exporterOn(root);
     const m = parseExposition((await fetchText(e.url)).body);
-    expect(m.has('spark_rdma_port_transmit_bytes_total')).toBe(false);
-    expect(valueOf(m, 'spark_rdma_port_transmit_packets_total', { device: 'rxe1', rail: '1', netdev: 'rail1' })).toBe(10);
-    expect(valueOf(m, 'spark_rdma_hw_counter_total', { device: 'rxe1', counter: 'retry_exceeded_err' })).toBe(2);
+    expect(m.has('spark_rdma_port_data_transmitted_bytes_total')).toBe(false);
+    expect(valueOf(m, 'spark_rdma_port_packets_transmitted_total', { device: 'rxe1', rail: '1', netdev: 'rail1' })).toBe(10);
+    expect(valueOf(m, 'spark_rdma_port_hw_events_total', { device: 'rxe1', counter: 'retry_exceeded_err' })).toBe(2);
   });
 
   test('label values with quotes, backslashes and line feeds are escaped (a hw counter with an odd file name)', async () => {
@@ -243,7 +243,7 @@ describe('scraping /metrics', () => {
     const r = await fetchText(e.url);
     expect(r.body).toContain('counter="we\\"ird\\\\name\\nx"} 5\n');
     const m = parseExposition(r.body);
-    expect(valueOf(m, 'spark_rdma_hw_counter_total', { device: 'rxe0', counter: odd })).toBe(5);
+    expect(valueOf(m, 'spark_rdma_port_hw_events_total', { device: 'rxe0', counter: odd })).toBe(5);
   });
 
   test('a machine without RDMA: a valid page that says 0 devices', async () => {
@@ -358,8 +358,8 @@ describe('docs', () => {
     const e = await exporterOn(tree(dgxSparkNode()));
     const served = new Set(parseExposition((await fetchText(e.url)).body).keys());
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
-    expect(exprs.some((x) => /^rate\(spark_rdma_port_transmit_bytes_total(\{[^}]*\})?\[1m\]\) \* 8$/.test(x))).toBe(true);
-    expect(exprs.some((x) => /^rate\(spark_rdma_port_receive_bytes_total(\{[^}]*\})?\[1m\]\) \* 8$/.test(x))).toBe(true);
+    expect(exprs.some((x) => /^rate\(spark_rdma_port_data_transmitted_bytes_total(\{[^}]*\})?\[1m\]\) \* 8$/.test(x))).toBe(true);
+    expect(exprs.some((x) => /^rate\(spark_rdma_port_data_received_bytes_total(\{[^}]*\})?\[1m\]\) \* 8$/.test(x))).toBe(true);
     for (const expr of exprs) {
       for (const name of expr.match(/spark_rdma_[a-z_]+/g) ?? []) expect(served, `${name} in ${expr}`).toContain(name);
     }

@@ -39,11 +39,11 @@ export const command: CliCommand = {
       .addHelpText(
         'after',
         '\nEach scrape reads sysfs afresh; there are no background timers. Metrics (labels device, port, netdev, rail):\n' +
-          '  spark_rdma_port_transmit_bytes_total, spark_rdma_port_receive_bytes_total (counters/port_*_data x 4)\n' +
-          '  spark_rdma_port_transmit_packets_total, spark_rdma_port_receive_packets_total\n' +
-          '  spark_rdma_port_counter_total{counter}, spark_rdma_hw_counter_total{counter}\n' +
-          '  spark_rdma_rail_info, spark_rdma_port_up, spark_rdma_port_link_speed_bytes, spark_rdma_devices\n' +
-          'Gb/s in PromQL: rate(spark_rdma_port_transmit_bytes_total[1m]) * 8 / 1e9. See docs/monitoring.md.',
+          '  spark_rdma_port_data_transmitted_bytes_total, spark_rdma_port_data_received_bytes_total (counters/port_*_data x 4)\n' +
+          '  spark_rdma_port_packets_transmitted_total, spark_rdma_port_packets_received_total\n' +
+          '  spark_rdma_port_events_total{counter}, spark_rdma_port_hw_events_total{counter}\n' +
+          '  spark_rdma_rail_info, spark_rdma_port_up, spark_rdma_port_rate_bytes_per_second, spark_rdma_devices\n' +
+          'Gb/s in PromQL: rate(spark_rdma_port_data_transmitted_bytes_total[1m]) * 8 / 1e9. See docs/monitoring.md.',
       )
       .action((opts: ExporterCliOptions) => run(ctx, opts));
   },
