@@ -1,10 +1,30 @@
 import { CommanderError } from 'commander';
 import { RdmaError } from '../errors.js';
 
-/** Exit codes: 0 fine, 1 the operation failed, 2 the command line was wrong. */
+/**
+ * The exit codes of every command (docs/cli.md, README, each --help):
+ * 0 it worked; 1 what was measured or checked failed (a rail, the peer, a doctor check);
+ * 2 the command line was wrong (a bad, conflicting or irrelevant argument), whoever caught it;
+ * 130 a run was interrupted (Ctrl-C or SIGTERM) and printed what it measured.
+ */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+/** The one exit-code table, as each command's help ends with it. */
+export const EXIT_CODES_HELP =
+  '\nExit codes: 0 ok, 1 what was measured or checked failed, 2 a bad or conflicting argument, 130 interrupted.';
+
+/** Error codes that mean "the arguments were wrong", wherever the check ran (parser, options, discovery). */
+const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_RDMA_INVALID_ARGUMENT']);
+
+/** The exit code for an error a command threw. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  if (err instanceof RdmaError && USAGE_CODES.has(err.code)) return EXIT_USAGE;
+  return EXIT_FAILURE;
+}
 
 /**
  * Turns whatever a command threw into stderr text and an exit code. Commander has already
@@ -13,7 +33,7 @@ export const EXIT_USAGE = 2;
  */
 export function reportError(err: unknown, debug: boolean, write: (text: string) => void): number {
   // Commander exits 0 for --help, `help <cmd>` and --version, 1 for every command-line mistake.
-  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  if (err instanceof CommanderError) return exitCodeFor(err);
   if (err instanceof RdmaError) {
     write(`spark-rdma: ${err.message}\n`);
     if (err.hint && !err.message.includes(err.hint)) write(`hint: ${err.hint}\n`);
@@ -23,7 +43,7 @@ export function reportError(err: unknown, debug: boolean, write: (text: string) 
       const cause = (err as { cause?: unknown }).cause;
       if (cause instanceof Error) write(`caused by: ${cause.stack ?? cause.message}\n`);
     }
-    return EXIT_FAILURE;
+    return exitCodeFor(err);
   }
   const message = err instanceof Error ? err.message : String(err);
   write(`spark-rdma: ${message}\n`);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../native/load.js';
 import type { CliCommand, CliContext } from './command.js';
 import * as commands from './commands/index.js';
-import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
+import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 
 function packageVersion(): string {
@@ -31,6 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
       outputError: (s, write) => write(`spark-rdma: ${s}`),
     })
     .showHelpAfterError('(add --help for usage)')
+    .addHelpText('afterAll', EXIT_CODES_HELP)
     .exitOverride();
   for (const command of Object.values(commands) as CliCommand[]) command.register(program, ctx);
   return program;
@@ -38,7 +39,8 @@ export function buildProgram(ctx: CliContext): Command {
 
 /**
  * Runs the CLI on `argv` (the arguments after the script name) and resolves to the exit code:
- * 0 success, 1 failure (an RdmaError: one line and a hint), 2 usage error.
+ * 0 ok, 1 what was measured or checked failed, 2 a bad or conflicting argument, 130 interrupted
+ * (lib/cli/errors.ts).
  */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const env = io.env ?? process.env;

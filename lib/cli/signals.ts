@@ -1,3 +1,5 @@
+import { EXIT_INTERRUPTED } from './errors.js';
+
 /**
  * SIGINT/SIGTERM during a run: the first one stops the run (its result is still printed),
  * a second one exits at once. Returns the controller and a disposer.
@@ -11,7 +13,7 @@ export function interruptible(onFirst?: () => void): { signal: AbortSignal; inte
       onFirst?.();
       controller.abort();
     } else {
-      process.exit(130);
+      process.exit(EXIT_INTERRUPTED);
     }
   };
   process.on('SIGINT', handler);

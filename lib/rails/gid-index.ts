@@ -72,8 +72,8 @@ export function chooseGid(device: string, port: SysfsPort, override?: GidIndexOv
     if (!entry) {
       const populated = port.gids.map((g) => g.index).join(', ') || 'none';
       throw invalidArgument(
-        `gidIndex ${forced} is not a populated GID entry of ${device} port ${port.port} (populated: ${populated})`,
-        'pick one of the populated indexes, or leave gidIndex out to use the IPv4 RoCE v2 entry',
+        `GID index ${forced} is not a populated GID entry of ${device} port ${port.port} (populated: ${populated})`,
+        'pick one of the populated indexes (--gid-index), or leave it out to use the IPv4 RoCE v2 entry',
       );
     }
     return { gidIndex: forced, gid: entry.gid, gidIndexSource: 'override', ipv4: entry.ipv4 ?? anyIpv4?.ipv4 ?? null, reason: null };
@@ -87,7 +87,7 @@ export function chooseGid(device: string, port: SysfsPort, override?: GidIndexOv
       gid: null,
       gidIndexSource: 'none',
       ipv4: anyIpv4.ipv4,
-      reason: `${device} port ${port.port} has a GID for ${anyIpv4.ipv4} only as RoCE v1; RoCE v2 is needed (check the device's RoCE mode, or pass gidIndex explicitly)`,
+      reason: `${device} port ${port.port} has a GID for ${anyIpv4.ipv4} only as RoCE v1; RoCE v2 is needed (check the device's RoCE mode, or pass --gid-index explicitly)`,
     };
   }
   return {

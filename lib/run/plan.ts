@@ -1,5 +1,6 @@
-import { RdmaError } from '../errors.js';
+import { RdmaError, invalidArgument } from '../errors.js';
 import type { Rail } from '../rails/types.js';
+import { checkPeerAddress } from './peer-address.js';
 import { checkDeviceLimits, type PlannedResources } from './device-limits.js';
 import { selectRails } from './select-rails.js';
 
@@ -25,6 +26,10 @@ export function planRun(api: string, target: RunTarget, resources: Omit<PlannedR
       hint: 'to serve, use serve(); for a one-machine test pass loopback: true',
     });
   }
+  if (target.loopback && target.peer !== undefined) {
+    throw invalidArgument(`${api} was given both a peer (${target.peer}) and loopback: true`, 'pass peer to measure against a server, or loopback: true to measure this machine alone');
+  }
+  if (target.peer !== undefined) checkPeerAddress(target.peer);
   const rails = selectRails({
     ...(target.rails !== undefined ? { rails: target.rails } : {}),
     ...(target.devices !== undefined ? { devices: target.devices } : {}),

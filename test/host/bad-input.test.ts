@@ -1,7 +1,7 @@
 // Bad input without RDMA hardware (issue 7, section 2): `spark-rdma bw`/`lat` arguments and the
 // runBandwidth/runLatency options are refused before discovery touches a device, each with one
-// line naming the value, the limit and the fix (exit 2 for what the parser catches, 1 for what
-// the options catch) and no stack trace unless --debug; and the device-limit rule itself, fed
+// line naming the value, the limit and the fix (exit 2, whether the parser or the options catch
+// it: issue 21) and no stack trace unless --debug; and the device-limit rule itself, fed
 // the limits of a ConnectX-7 and of a small device. (The same checks against rxe's real limits
 // run in test/rxe/bad-input.test.ts.)
 import { afterAll, describe, expect, test } from 'vitest';
@@ -54,9 +54,9 @@ describe('spark-rdma bw: one line naming the value, the limit and the fix', () =
     [['--mtu', '3000'], 'MTU 3000 is not a RoCE path MTU: it must be one of 256, 512, 1024, 2048, 4096 bytes', "pass --mtu 4096 (netdev MTU 9000) or 1024 (netdev MTU 1500), or leave it out to use the port's active MTU"],
     [['--devices', 'mlx5_9'], 'device mlx5_9 is not a rail here (rails: rxe0:1, rxe1:1)', 'pass --devices with names that `spark-rdma devices` lists as rails'],
     [['--rails', '3'], 'asked for 3 rails, this machine has 2 (rxe0, rxe1)', 'pass --rails 2 or fewer; bring the other ports up (spark-rdma doctor) to use more'],
-  ])('the options refuse %j: exit 1, the message and its hint', async (args, message, hint) => {
+  ])('the options refuse %j: exit 2, the message and its hint', async (args, message, hint) => {
     const r = await bw(...args);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`spark-rdma: ${message}\nhint: ${hint}\n`);
   });
@@ -65,7 +65,7 @@ describe('spark-rdma bw: one line naming the value, the limit and the fix', () =
     const plain = await bw('--duration', '0');
     expect(plain.stderr).not.toMatch(STACK_FRAME);
     const debug = await bw('--duration', '0', '--debug');
-    expect(debug.code).toBe(1);
+    expect(debug.code).toBe(2);
     expect(debug.stderr).toMatch(/^spark-rdma: --duration 0: a run must last longer than 0 s$/m);
     expect(debug.stderr).toMatch(/"code":"ERR_RDMA_INVALID_ARGUMENT"/);
     expect(debug.stderr).toMatch(STACK_FRAME);
@@ -77,9 +77,9 @@ describe('spark-rdma lat', () => {
     [['--iters', '100', '--duration', '1'], 'both a duration and an iteration count were given'],
     [['--mtu', '2000'], 'MTU 2000 is not a RoCE path MTU: it must be one of 256, 512, 1024, 2048, 4096 bytes'],
     [['--rails', '1', '--devices', 'rxe1'], 'both --rails and --devices were given'],
-  ])('refuses %j with exit 1', async (args, message) => {
+  ])('refuses %j with exit 2', async (args, message) => {
     const r = await cli(['lat', '--loopback', '--sysfs-root', tree.root, ...args]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe(`spark-rdma: ${message}`);
     expect(r.stderr).toMatch(/^hint: /m);
   });

@@ -54,17 +54,21 @@ test('run through a symlink (as npm installs bins): devices --json on a fixture,
   }
 });
 
-test('the process exit status follows main(): usage error 2, failure 1', () => {
+test('the process exit status follows main(): usage error 2 (from the parser or a check), failure 1', () => {
   const usage = spawnSync(process.execPath, [mainJs, 'devices', '--bogus'], { encoding: 'utf8', timeout: 60_000 });
   expect(usage.status).toBe(2);
   expect(usage.stderr).toContain("unknown option '--bogus'");
-  const failure = spawnSync(process.execPath, [mainJs, 'devices'], {
+  const badRoot = spawnSync(process.execPath, [mainJs, 'devices'], {
     encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, SPARK_RDMA_SYSFS_ROOT: join(binDir, 'missing') },
   });
+  expect(badRoot.status).toBe(2);
+  expect(badRoot.stderr).toMatch(/^spark-rdma: sysfs root .* does not exist/);
+  // A machine without rails cannot run the measurement: that is a failure, not a usage error.
+  const failure = spawnSync(process.execPath, [mainJs, 'bw', '--loopback', '--sysfs-root', binDir], { encoding: 'utf8', timeout: 60_000 });
   expect(failure.status).toBe(1);
-  expect(failure.stderr).toMatch(/^spark-rdma: sysfs root .* does not exist/);
+  expect(failure.stderr).toMatch(/^spark-rdma: this machine has no RDMA rails/);
 });
 
 test('importing the module does not run the CLI', async () => {

@@ -157,10 +157,10 @@ describe('devices', () => {
 });
 
 describe('errors', () => {
-  test('an RdmaError is one line plus a hint, exit 1, no stack trace', async () => {
+  test('an RdmaError is one line plus a hint, exit 2 for a bad setting, no stack trace', async () => {
     const missing = join(tree(noRdmaMachine()), 'nope');
     const r = await run(['devices'], { SPARK_RDMA_SYSFS_ROOT: missing });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(`spark-rdma: sysfs root ${missing} does not exist (from SPARK_RDMA_SYSFS_ROOT)`);
@@ -171,7 +171,7 @@ describe('errors', () => {
   test('--debug adds the native fields and the stack trace', async () => {
     const missing = join(tree(noRdmaMachine()), 'nope');
     const r = await run(['--debug', 'devices'], { SPARK_RDMA_SYSFS_ROOT: missing });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('"code":"ERR_RDMA_INVALID_ARGUMENT"');
     expect(r.stderr).toMatch(/\n\s+at /);
     const after = await run(['devices', '--debug'], { SPARK_RDMA_SYSFS_ROOT: missing });

@@ -64,7 +64,7 @@ describe('spark-rdma config nccl', () => {
     expect((await env('--devices', 'roceP2p1s0f1,rocep1s0f1')).NCCL_IB_HCA).toBe('=roceP2p1s0f1:1,rocep1s0f1:1');
     expect((await env('--rails', '2')).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
     expect((await env('--dual')).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
-    expect((await env('--rails', '2', '--single')).NCCL_IB_HCA).toBe('=rocep1s0f1:1');
+    expect((await env('--rails', '1')).NCCL_IB_HCA).toBe('=rocep1s0f1:1');
     const debug = await env('--debug-nccl');
     expect(debug.NCCL_DEBUG).toBe('INFO');
     expect(debug.NCCL_DEBUG_SUBSYS).toBe('INIT,NET');
@@ -77,9 +77,9 @@ describe('spark-rdma config nccl', () => {
     [['--dual-threshold', 'x'], '--dual-threshold "x" is not a number'],
     [['--from', join(results, 'truncated.json')], `${join(results, 'truncated.json')} is not valid JSON`],
     [['--from', join(results, 'wrong-shape.json')], `${join(results, 'wrong-shape.json')}: sizes[0].total.gbps must be a rate in Gb/s`],
-  ])('%j fails with exit 1 and says what is wrong', async (args, message) => {
+  ])('%j is a usage error (exit 2) that says what is wrong', async (args, message) => {
     const r = await nccl(...args);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`spark-rdma: ${message}`);
     expect(r.stderr).toContain('hint: ');
@@ -124,9 +124,9 @@ describe('spark-rdma config vllm', () => {
     expect(r.stderr).toContain("required option '--model <name>' not specified");
   });
 
-  it('a bad address fails with exit 1 naming it', async () => {
+  it('a bad address is a usage error (exit 2) naming it', async () => {
     const r = await run(['config', 'vllm', '--head-ip', '192.168.100.300', '--worker-ip', '192.168.100.11', '--model', 'm', '--sysfs-root', spark.root]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('spark-rdma: --head-ip "192.168.100.300" is not an IPv4 address');
   });
 });

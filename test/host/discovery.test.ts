@@ -262,7 +262,7 @@ describe('GID index override', () => {
   });
 
   test('an unpopulated index is refused with the populated ones listed', () => {
-    expect(() => rails(rxePair(), { gidIndex: 7 })).toThrow('gidIndex 7 is not a populated GID entry of rxe0 port 1 (populated: 0, 1)');
+    expect(() => rails(rxePair(), { gidIndex: 7 })).toThrow('GID index 7 is not a populated GID entry of rxe0 port 1 (populated: 0, 1)');
   });
 
   test('bad values and unknown devices are refused', () => {

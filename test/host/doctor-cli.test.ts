@@ -68,7 +68,7 @@ describe('spark-rdma doctor', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('PASS  memlock: memlock limit 64MiB, enough for 32MiB of registrations');
     const bad = await run(['doctor', '--memlock-needed', 'lots', ...rootFlags(t)]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--memlock-needed "lots" is not a byte size');
   });
 });

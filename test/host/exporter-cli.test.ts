@@ -56,10 +56,10 @@ test('serves /metrics at the address it prints, reading the tree on each scrape;
   await expect(get(where)).rejects.toThrow(/ECONNREFUSED/);
 });
 
-test('a bad --listen is exit 1 with the accepted forms; --help shows the loopback default', async () => {
+test('a bad --listen is exit 2 with the accepted forms; --help shows the loopback default', async () => {
   let stderr = '';
   const code = await main(['exporter', '--listen', 'localhost'], { stdout: () => undefined, stderr: (s) => (stderr += s), env: {} });
-  expect(code).toBe(1);
+  expect(code).toBe(2);
   expect(stderr).toBe('spark-rdma: listen address "localhost" has no port\nhint: use host:port (127.0.0.1:9469), [ipv6]:port, :port for every interface, or a bare port for loopback\n');
 
   let help = '';

@@ -79,24 +79,24 @@ describe('spark-rdma monitor', () => {
     expect(r.stdout).not.toContain('\x1b[');
   });
 
-  test('bad options: exit 1 naming the value, the limit and the fix', async () => {
+  test('bad options: exit 2 naming the value, the limit and the fix', async () => {
     const root = tree(rxePair());
     const interval = await run(['monitor', '--interval', '0', '--sysfs-root', root]);
-    expect(interval.code).toBe(1);
+    expect(interval.code).toBe(2);
     expect(interval.stderr).toBe(
       'spark-rdma: --interval 0 is not a number of seconds from 0.01 to 3600\nhint: pass e.g. --interval 1 (seconds; fractions like 0.5 work)\n',
     );
     const count = await run(['monitor', '--count', '0', '--sysfs-root', root]);
-    expect(count.code).toBe(1);
+    expect(count.code).toBe(2);
     expect(count.stderr).toMatch(/--count 0 must be a whole number of samples, 1 or more/);
     const rails = await run(['monitor', '--rails', 'first', '--sysfs-root', root]);
-    expect(rails.code).toBe(1);
+    expect(rails.code).toBe(2);
     expect(rails.stderr).toMatch(/--rails first must list rail indexes/);
     const missing = await run(['monitor', '--rails', '0,5', '--sysfs-root', root]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/rail 5 does not exist \(rails here: 0=rxe0:1, 1=rxe1:1\)/);
     const device = await run(['monitor', '--devices', 'mlx5_9', '--sysfs-root', root]);
-    expect(device.code).toBe(1);
+    expect(device.code).toBe(2);
     expect(device.stderr).toMatch(/device mlx5_9 is not a rail here/);
   });
 

@@ -43,13 +43,13 @@ describe('arguments against the device limits, before any verbs call', () => {
     const maxCqe = loadBinding().queryDevice('rxe0').limits.maxCqe;
     expect(maxCqe).toBe(32767);
     const deep = await cliInProcess(['bw', '--loopback', '--devices', 'rxe0', '--tx-depth', '40000', '--iters', '10']);
-    expect(deep.code).toBe(1);
+    expect(deep.code).toBe(2);
     expect(deep.stderr).toBe(
       "spark-rdma: 1 QP(s) x (tx depth 40000 + 1) = 40001 completion-queue entries exceed rxe0's max_cqe of 32767\n" +
         'hint: pass --tx-depth 32766 or less, or fewer --qps\n',
     );
     const wide = await cliInProcess(['bw', '--loopback', '--devices', 'rxe1', '--qps', '30', '--tx-depth', '1200', '--size', '4K', '--iters', '10']);
-    expect(wide.code).toBe(1);
+    expect(wide.code).toBe(2);
     expect(wide.stderr).toBe(
       "spark-rdma: 30 QP(s) x (tx depth 1200 + 1) = 36030 completion-queue entries exceed rxe1's max_cqe of 32767\n" +
         'hint: pass --tx-depth 1091 or less, or fewer --qps\n',
@@ -61,7 +61,7 @@ describe('arguments against the device limits, before any verbs call', () => {
 
   test('an unknown device, and limits that the API ranges already cover on rxe', async () => {
     const r = await cliInProcess(['bw', '--loopback', '--devices', 'mlx5_9', '--iters', '10']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       'spark-rdma: device mlx5_9 is not a rail here (rails: rxe0:1, rxe1:1)\nhint: pass --devices with names that `spark-rdma devices` lists as rails\n',
     );

@@ -119,7 +119,7 @@ describe('a running server and clients that fail', () => {
       expect(larger.stderr).toMatch(/^hint: .*--mtu 1024/m);
       // The same request on rxe0 itself is refused by the client, before any verbs object exists.
       const local = await cliInProcess(['bw', PEER, '--port', String(port), '--devices', 'rxe0', '--mtu', '4096', '--iters', '50']);
-      expect(local.code).toBe(1);
+      expect(local.code).toBe(2); // a usage error: this side's own check
       expect(local.stderr).toMatch(/^spark-rdma: MTU 4096 exceeds rxe0 port 1's active MTU 1024$/m);
       expect(local.stderr).toMatch(/^hint: pass --mtu 1024 or less, or raise the netdev MTU of rail0/m);
       console.log(`MTU: 1024 vs 4096 ran at 1024; 4096 vs 1024: ${larger.stderr.split('\n')[0]}`);
@@ -132,12 +132,12 @@ describe('a running server and clients that fail', () => {
 
   test('a wrong GID index (--gid-index 7) is refused before any QP exists, on the client and on the server', async () => {
     const client = await cliInProcess(['bw', PEER, '--port', String(port), '--devices', 'rxe0', '--gid-index', '7', '--iters', '10']);
-    expect(client.code).toBe(1);
-    expect(client.stderr).toMatch(/^spark-rdma: gidIndex 7 is not a populated GID entry of rxe0 port 1 \(populated: 0, 1\)$/m);
+    expect(client.code).toBe(2);
+    expect(client.stderr).toMatch(/^spark-rdma: GID index 7 is not a populated GID entry of rxe0 port 1 \(populated: 0, 1\)$/m);
     expect(client.stderr).not.toMatch(STACK_FRAME);
     const serverSide = await runNode([CLI, 'bw', '--port', String(testPort(3)), '--gid-index', '7'], 60_000);
-    expect(serverSide.code).toBe(1);
-    expect(serverSide.stderr).toMatch(/gidIndex 7 is not a populated GID entry of rxe0 port 1 \(populated: 0, 1\)/);
+    expect(serverSide.code).toBe(2);
+    expect(serverSide.stderr).toMatch(/GID index 7 is not a populated GID entry of rxe0 port 1 \(populated: 0, 1\)/);
     expect(serverSide.stderr).not.toMatch(STACK_FRAME);
     // The real server was not disturbed by any of it.
     expect(server.child.exitCode).toBeNull();

@@ -5,6 +5,8 @@ import type { CliCommand, CliContext } from '../command.js';
 import { intArg, secondsArg } from '../parse.js';
 import { addRunFlags, runTargetOptions, serveOptionsFrom, type RunFlags } from '../run-flags.js';
 import { interruptible } from '../signals.js';
+import { checkRunRole } from '../run-roles.js';
+import { EXIT_INTERRUPTED } from '../errors.js';
 import { bandwidthJson, LiveLine, renderBandwidth } from '../views/bw-view.js';
 import { serveUntilInterrupted } from './serve-loop.js';
 
@@ -60,7 +62,7 @@ async function runClient(ctx: CliContext, peer: string | undefined, o: BwFlags):
     } else {
       ctx.out(o.json ? bandwidthJson(result) : renderBandwidth(result));
     }
-    if (interrupt.interrupted()) ctx.exitCode = 130;
+    if (interrupt.interrupted()) ctx.exitCode = EXIT_INTERRUPTED;
   } finally {
     interrupt.dispose();
   }
@@ -87,8 +89,8 @@ export const command: CliCommand = {
         '\nExamples:\n  spark-rdma bw                      # server on this node\n  spark-rdma bw 192.168.100.10 --rails 2 --qps 4\n' +
           '  spark-rdma bw --loopback --rails 2   # one machine, each rail to itself\n  spark-rdma bw --loopback --sizes all --json',
       )
-      .action(async (peer: string | undefined, o: BwFlags) => {
-        if (peer === undefined && !o.loopback) {
+      .action(async (peer: string | undefined, o: BwFlags, self: Command) => {
+        if (checkRunRole(self, peer, o) === 'server') {
           await serveUntilInterrupted(ctx, 'bw', (log, signal) =>
             serve({ log, signal, ...serveOptionsFrom(o) }),
           );

@@ -56,6 +56,14 @@ function decimal(text: string | undefined, flag: string, example: string): numbe
 /** The rail options both subcommands share, as ncclConfig options. */
 function railOptions(ctx: CliContext, flags: RailFlags): NcclConfigOptions {
   if (flags.single && flags.dual) throw invalidArgument('both --single and --dual were given', 'pass one of them, or neither to decide from --from measurements');
+  const mode = flags.single ? '--single' : flags.dual ? '--dual' : null;
+  const selection = flags.rails !== undefined ? '--rails' : flags.devices !== undefined ? '--devices' : null;
+  if (mode !== null && selection !== null) {
+    throw invalidArgument(
+      `both ${selection} and ${mode} were given`,
+      `pass one: ${mode} takes rail 0${mode === '--dual' ? ' and rail 1' : ''}; ${selection} alone picks the rails and so their number`,
+    );
+  }
   const railCount = wholeNumber(flags.rails, '--rails');
   const threshold = decimal(flags.dualThreshold, '--dual-threshold', String(DUAL_RAIL_MIN_SPEEDUP));
   return {

@@ -6,6 +6,8 @@ import type { CliCommand, CliContext } from '../command.js';
 import { intArg } from '../parse.js';
 import { addRunFlags, runTargetOptions, serveOptionsFrom, type RunFlags } from '../run-flags.js';
 import { interruptible } from '../signals.js';
+import { checkRunRole } from '../run-roles.js';
+import { EXIT_INTERRUPTED } from '../errors.js';
 import { latencyJson, renderLatency } from '../views/lat-view.js';
 import { serveUntilInterrupted } from './serve-loop.js';
 
@@ -47,8 +49,8 @@ export const command: CliCommand = {
           LATENCY_TIMERS,
         ),
       )
-      .action(async (peer: string | undefined, o: LatFlags) => {
-        if (peer === undefined && !o.loopback) {
+      .action(async (peer: string | undefined, o: LatFlags, self: Command) => {
+        if (checkRunRole(self, peer, o) === 'server') {
           await serveUntilInterrupted(ctx, 'lat', (log, signal) =>
             serve({ log, signal, ...serveOptionsFrom(o) }),
           );
@@ -67,7 +69,7 @@ export const command: CliCommand = {
             throw err;
           }
           render(result);
-          if (interrupt.interrupted()) ctx.exitCode = 130;
+          if (interrupt.interrupted()) ctx.exitCode = EXIT_INTERRUPTED;
         } finally {
           interrupt.dispose();
         }

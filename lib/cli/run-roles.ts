@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { invalidArgument } from '../errors.js';
+import type { RunFlags } from './run-flags.js';
+
+/** What `bw`/`lat` do with their arguments: serve (no peer), run against a peer, or loop back. */
+export type RunRole = 'server' | 'client' | 'loopback';
+
+// A server follows what each client proposes; these are the only flags it can honour.
+const SERVER_FLAGS = new Set(['port', 'bind', 'gidIndex', 'peerTimeout', 'sysfsRoot']);
+// Loopback has no session with a peer: no TCP port, no listening address, no peer deadline.
+const SESSION_FLAGS = new Set(['port', 'bind', 'peerTimeout']);
+
+/** The long flags the user typed on this command's line, among `names` (attribute names). */
+function typed(cmd: Command, keep: (name: string) => boolean): string[] {
+  return cmd.options
+    .filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === 'cli' && keep(opt.attributeName()))
+    .map((opt) => opt.long ?? opt.flags);
+}
+
+/**
+ * Decides the role from the peer and --loopback, and refuses flags that conflict or that the role
+ * cannot honour (a flag is never silently ignored): all before discovery touches a device.
+ */
+export function checkRunRole(cmd: Command, peer: string | undefined, o: RunFlags): RunRole {
+  const test = cmd.name();
+  if (peer !== undefined && o.loopback) {
+    throw invalidArgument(
+      `a peer address and --loopback were both given (${peer} --loopback)`,
+      `drop --loopback to measure against the server at ${peer}, or drop the address to measure this machine alone`,
+    );
+  }
+  if (o.size !== undefined && o.sizes !== undefined) {
+    throw invalidArgument('both --size and --sizes were given', 'pass --size 64K for one size, or --sizes 4K,64K (or all) for several');
+  }
+  if (peer === undefined && !o.loopback) {
+    const extra = typed(cmd, (name) => !SERVER_FLAGS.has(name));
+    if (extra.length > 0) {
+      throw invalidArgument(
+        `a server (no peer address) takes no ${extra.join(', ')}: the client chooses what to measure and the server follows`,
+        `run \`spark-rdma ${test}\` here with at most --port, --bind, --gid-index, --peer-timeout, and pass ${extra.join(' ')} ` +
+          `to \`spark-rdma ${test} <this node's address>\` on the other node (or add --loopback to measure this machine alone)`,
+      );
+    }
+    return 'server';
+  }
+  if (o.bind !== undefined) {
+    throw invalidArgument('--bind is for a server (no peer address): a client connects from its rails\' own addresses', 'drop --bind, or drop the peer address to serve');
+  }
+  if (o.loopback) {
+    const session = typed(cmd, (name) => SESSION_FLAGS.has(name));
+    if (session.length > 0) {
+      throw invalidArgument(
+        `--loopback has no peer, so ${session.join(', ')} ${session.length === 1 ? 'does' : 'do'} not apply`,
+        `drop ${session.join(' ')}, or name a peer address instead of --loopback`,
+      );
+    }
+    return 'loopback';
+  }
+  return 'client';
+}
