@@ -1,5 +1,6 @@
 // Public API of @spark/rdma. Each line re-exports one module; keep it that way.
 export { RdmaError } from './errors.js';
+export { ErrorCode, ERROR_CODES, describeErrorCode, type ErrorCodeInfo } from './error-codes.js';
 export type { Rail } from './rails/types.js';
 export { loadBinding } from './native/load.js';
 export { discoverRails, discoverRdma, type DiscoverOptions, type Discovery } from './rails/discover.js';

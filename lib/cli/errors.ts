@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { describeErrorCode } from '../error-codes.js';
 import { RdmaError } from '../errors.js';
 
 /**
@@ -16,13 +17,11 @@ export const EXIT_INTERRUPTED = 130;
 export const EXIT_CODES_HELP =
   '\nExit codes: 0 ok, 1 what was measured or checked failed, 2 a bad or conflicting argument, 130 interrupted.';
 
-/** Error codes that mean "the arguments were wrong", wherever the check ran (parser, options, discovery). */
-const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_RDMA_INVALID_ARGUMENT']);
-
 /** The exit code for an error a command threw. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-  if (err instanceof RdmaError && USAGE_CODES.has(err.code)) return EXIT_USAGE;
+  // A code that means "the arguments were wrong" exits 2 wherever the check ran (parser, options, discovery).
+  if (err instanceof RdmaError && describeErrorCode(err.code)?.exit === EXIT_USAGE) return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 

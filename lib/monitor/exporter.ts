@@ -70,7 +70,7 @@ function listenError(err: NodeJS.ErrnoException, address: ListenAddress): RdmaEr
 /**
  * Serves the rails' counters in Prometheus text format at /metrics (404 elsewhere). Every scrape
  * reads sysfs under `sysfsRoot ?? $SPARK_RDMA_SYSFS_ROOT ?? /sys` afresh; see collectRailMetrics.
- * @throws RdmaError `ERR_RDMA_INVALID_ARGUMENT` (bad listen address), `ERR_ADDRESS_IN_USE`, `ERR_LISTEN`.
+ * @throws RdmaError `ERR_RDMA_INVALID_ARGUMENT` (bad listen address), `ERR_SERVER_ADDRESS_IN_USE`, `ERR_SERVER_LISTEN`.
  */
 export async function startExporter(opts: ExporterOptions = {}): Promise<RailExporter> {
   const address = typeof opts.listen === 'object' ? opts.listen : parseListenAddress(opts.listen ?? DEFAULT_EXPORTER_LISTEN);

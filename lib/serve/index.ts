@@ -55,7 +55,7 @@ export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
   const addresses = options.bind ?? [...new Set(rails.map((r) => r.ipv4).filter((a): a is string => a !== null))];
   if (addresses.length === 0) {
     throw new RdmaError('no rail has an IPv4 address to listen on', {
-      code: 'ERR_RDMA_NO_GID',
+      code: 'ERR_RDMA_NO_IPV4',
       hint: 'give the rails IPv4 addresses, or pass --bind 0.0.0.0 to listen everywhere',
     });
   }

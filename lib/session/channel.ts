@@ -243,7 +243,7 @@ export class Channel<R extends Role = Role> {
     if (socket.destroyed || !socket.writable) return;
     const message: ErrorMessage = {
       type: 'error',
-      code: /^[A-Z][A-Z0-9_]{0,63}$/.test(error.code) ? error.code : 'ERR_UNKNOWN',
+      code: /^[A-Z][A-Z0-9_]{0,63}$/.test(error.code) ? error.code : 'ERR_SESSION_UNKNOWN',
       message: truncate(error.message, LIMITS.messageChars),
     };
     if (error.hint !== undefined) message.hint = truncate(error.hint, LIMITS.messageChars);

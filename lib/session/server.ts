@@ -8,8 +8,8 @@ import { Channel, peerLabel, shouldTellPeer } from './channel.js';
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_SESSION_PORT, PROTOCOL_VERSION, type ServerHelloMessage } from './protocol.js';
 
 export const ERR_SERVER_BUSY = 'ERR_SERVER_BUSY';
-export const ERR_ADDRESS_IN_USE = 'ERR_ADDRESS_IN_USE';
-export const ERR_LISTEN = 'ERR_LISTEN';
+export const ERR_ADDRESS_IN_USE = 'ERR_SERVER_ADDRESS_IN_USE';
+export const ERR_LISTEN = 'ERR_SERVER_LISTEN';
 export const ERR_SERVER_INTERNAL = 'ERR_SERVER_INTERNAL';
 
 /** Who a session is with. */

@@ -315,7 +315,7 @@ describe('listening', () => {
     }
   });
 
-  test('a port in use is ERR_ADDRESS_IN_USE naming the address and --listen', async () => {
+  test('a port in use is ERR_SERVER_ADDRESS_IN_USE naming the address and --listen', async () => {
     const root = tree(rxePair());
     const first = await exporterOn(root);
     const err = await startExporter({ sysfsRoot: root, listen: `127.0.0.1:${first.port}` }).then(
@@ -323,7 +323,7 @@ describe('listening', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(RdmaError);
-    expect((err as RdmaError).code).toBe('ERR_ADDRESS_IN_USE');
+    expect((err as RdmaError).code).toBe('ERR_SERVER_ADDRESS_IN_USE');
     expect((err as RdmaError).message).toContain(`127.0.0.1:${first.port}`);
     expect((err as RdmaError).hint).toContain('--listen');
   });

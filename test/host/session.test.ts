@@ -288,7 +288,7 @@ describe('session over loopback', () => {
       onSession: async () => {},
     });
     const err = await rejection(second.listen());
-    expect(err.code).toBe('ERR_ADDRESS_IN_USE');
+    expect(err.code).toBe('ERR_SERVER_ADDRESS_IN_USE');
     expect(err.message).toBe(`port ${t.port} on ${LOOPBACK} is already in use (another spark-rdma server?); stop it or choose another port with --port`);
   });
 
