@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { ServeOptions } from '../serve/index.js';
+import { sizesAll } from '../report/units.js';
+import { refusePerftestFlags } from './perftest-flags.js';
 import { durationMs, intArg, listArg, secondsArg, sizeArg, sizesArg } from './parse.js';
 
 /** Flags `bw` and `lat` share: where to run, on which rails, how long, how to report. */
@@ -19,31 +21,42 @@ export interface RunFlags {
   gidIndex?: number;
   peerTimeout?: number;
   sysfsRoot?: string;
+  /** perftest's -a: every size from 2 B to 8 MiB. */
+  a?: boolean;
+  /** perftest's -F and --report_gbits: accepted, nothing to change (see their help). */
+  F?: boolean;
+  report_gbits?: boolean;
 }
 
-/** Registers the shared flags; `defaults` words the help where the two tests differ. */
+/**
+ * Registers the shared flags, perftest's short ones among them where they mean the same, and the
+ * refusal of perftest's others; `defaults` words the help where the two tests differ.
+ */
 export function addRunFlags(cmd: Command, defaults: { size: string; iters: string; duration: string }): Command {
-  return cmd
+  return refusePerftestFlags(cmd)
     .option('--rails <n>', 'use the first N rails (default: all)', intArg('--rails', 1, 64))
-    .option('--devices <list>', 'use these devices, in this order (e.g. rocep1s0f1,roceP2p1s0f1)', listArg)
-    .option('--size <bytes>', `message size (${defaults.size})`, sizeArg)
+    .option('-d, --devices <list>', 'use these devices, in this order (e.g. rocep1s0f1,roceP2p1s0f1)', listArg)
+    .option('-s, --size <bytes>', `message size (${defaults.size})`, sizeArg)
     .option('--sizes <list|all>', 'several sizes (4096,65536) or all = 2 B to 8 MiB', sizesArg)
-    .option('--duration <s>', defaults.duration, secondsArg('--duration'))
-    .option('--iters <n>', defaults.iters, intArg('--iters', 1, 2 ** 40))
+    .option('-a', 'every size from 2 B to 8 MiB (perftest -a; same as --sizes all)')
+    .option('-D, --duration <s>', defaults.duration, secondsArg('--duration'))
+    .option('-n, --iters <n>', defaults.iters, intArg('--iters', 1, 2 ** 40))
     .option('--loopback', 'both ends in this process, each rail to its own device')
     .option('--cm', 'bring the QPs up with rdma_cm instead of the out-of-band exchange')
-    .option('--port <n>', 'out-of-band TCP port (default 18515)', intArg('--port', 1, 65535))
+    .option('-p, --port <n>', 'out-of-band TCP port (default 18515)', intArg('--port', 1, 65535))
     .option('--bind <addrs>', 'server: addresses to listen on (default: the rails\' IPv4 addresses)', listArg)
     .option('--mtu <bytes>', 'path MTU (default: the rail\'s active MTU)', intArg('--mtu', 256, 4096))
     .option('--gid-index <n>', 'GID index on every rail (default: the IPv4 RoCE v2 entry)', intArg('--gid-index', 0, 65535))
     .option('--peer-timeout <s>', 'deadline for each step that waits for the peer (default 10)', secondsArg('--peer-timeout'))
     .option('--json', 'print the result as JSON')
+    .option('-F', 'accepted for perftest habits: spark-rdma never warns about cpufreq')
+    .option('--report_gbits', 'accepted for perftest habits: rates are always in Gb/s (and GiB/s)')
     .option('--sysfs-root <dir>', 'read this sysfs tree instead of /sys');
 }
 
 /** The API options the shared flags stand for (only those given). */
 export function runTargetOptions(peer: string | undefined, o: RunFlags, signal: AbortSignal) {
-  const sizes = o.sizes ?? (o.size !== undefined ? [o.size] : undefined);
+  const sizes = o.sizes ?? (o.a ? sizesAll() : o.size !== undefined ? [o.size] : undefined);
   const duration = durationMs(o.duration);
   return {
     ...(peer !== undefined ? { peer } : {}),

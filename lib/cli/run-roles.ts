@@ -6,7 +6,7 @@ import type { RunFlags } from './run-flags.js';
 export type RunRole = 'server' | 'client' | 'loopback';
 
 // A server follows what each client proposes; these are the only flags it can honour.
-const SERVER_FLAGS = new Set(['port', 'bind', 'gidIndex', 'peerTimeout', 'sysfsRoot']);
+const SERVER_FLAGS = new Set(['port', 'bind', 'gidIndex', 'peerTimeout', 'sysfsRoot', 'F', 'report_gbits']);
 // Loopback has no session with a peer: no TCP port, no listening address, no peer deadline.
 const SESSION_FLAGS = new Set(['port', 'bind', 'peerTimeout']);
 
@@ -14,7 +14,7 @@ const SESSION_FLAGS = new Set(['port', 'bind', 'peerTimeout']);
 function typed(cmd: Command, keep: (name: string) => boolean): string[] {
   return cmd.options
     .filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === 'cli' && keep(opt.attributeName()))
-    .map((opt) => opt.long ?? opt.flags);
+    .map((opt) => opt.long ?? opt.short ?? opt.flags);
 }
 
 /**
@@ -29,8 +29,9 @@ export function checkRunRole(cmd: Command, peer: string | undefined, o: RunFlags
       `drop --loopback to measure against the server at ${peer}, or drop the address to measure this machine alone`,
     );
   }
-  if (o.size !== undefined && o.sizes !== undefined) {
-    throw invalidArgument('both --size and --sizes were given', 'pass --size 64K for one size, or --sizes 4K,64K (or all) for several');
+  const sizeFlags = [o.size !== undefined ? '--size' : null, o.sizes !== undefined ? '--sizes' : null, o.a ? '-a' : null].filter((f) => f !== null);
+  if (sizeFlags.length > 1) {
+    throw invalidArgument(`both ${sizeFlags.join(' and ')} were given`, 'pass --size 64K for one size, or --sizes 4K,64K (or all, or -a) for several');
   }
   if (peer === undefined && !o.loopback) {
     const extra = typed(cmd, (name) => !SERVER_FLAGS.has(name));

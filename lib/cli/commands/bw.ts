@@ -76,7 +76,7 @@ export const command: CliCommand = {
       .argument('[peer]', 'address of the server; without it (and without --loopback) this process is the server')
       .description('RDMA WRITE bandwidth on every rail at once (ib_write_bw, multi-rail, with deadlines)');
     addRunFlags(cmd, { size: 'default 65536; e.g. 64K', iters: 'messages per QP per size instead of a duration', duration: 'timed seconds per size (default 5)' })
-      .option('--qps <n>', 'QPs per rail', intArg('--qps', 1, 4096))
+      .option('-q, --qps <n>', 'QPs per rail (default 1)', intArg('--qps', 1, 4096))
       .option('--tx-depth <n>', 'outstanding WRs per QP (default 128)', intArg('--tx-depth', 1, 1 << 20))
       .option('--post-list <n>', 'WRs per doorbell (default 1)', intArg('--post-list', 1, 1024))
       .option('--signal-every <n>', 'one signaled WR per N (default 100)', intArg('--signal-every', 1, 1 << 20))
