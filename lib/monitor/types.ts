@@ -5,8 +5,8 @@ import type { SysfsRootOptions } from '../sysfs/root.js';
 export interface WatchRailsOptions extends SysfsRootOptions {
   /** Time between samples in ms (default 1000, at least 10, at most 3 600 000). */
   intervalMs?: number;
-  /** Watch only these rail indexes (as `spark-rdma devices` numbers them). */
-  rails?: number[];
+  /** Watch the first N rails, as runBandwidth's `rails` (default: all). To pick rails, name them in `devices`. */
+  rails?: number;
   /** Watch only these devices ("rocep1s0f1" or "rocep1s0f1:1"), in this order. */
   devices?: string[];
   /** Ends the iteration (quietly: the loop just finishes) and clears its timer. */

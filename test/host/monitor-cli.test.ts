@@ -61,7 +61,7 @@ describe('spark-rdma monitor', () => {
 
   test('plain lines (not a terminal): one per rail and interval, no ANSI codes, error counters that moved marked with !', async () => {
     const root = tree(dgxSparkNode());
-    const r = await run(['monitor', '--count', '1', '--interval', '0.05', '--rails', '0', '--sysfs-root', root], {
+    const r = await run(['monitor', '--count', '1', '--interval', '0.05', '--rails', '1', '--sysfs-root', root], {
       onStderr: (s) => {
         if (!s.startsWith('watching')) return;
         queueMicrotask(() => {
@@ -91,10 +91,17 @@ describe('spark-rdma monitor', () => {
     expect(count.stderr).toMatch(/--count 0 must be a whole number of samples, 1 or more/);
     const rails = await run(['monitor', '--rails', 'first', '--sysfs-root', root]);
     expect(rails.code).toBe(2);
-    expect(rails.stderr).toMatch(/--rails first must list rail indexes/);
-    const missing = await run(['monitor', '--rails', '0,5', '--sysfs-root', root]);
+    expect(rails.stderr).toMatch(/--rails first must be a whole number of rails, 1 or more/);
+    const missing = await run(['monitor', '--rails', '5', '--sysfs-root', root]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/rail 5 does not exist \(rails here: 0=rxe0:1, 1=rxe1:1\)/);
+    expect(missing.stderr).toMatch(/asked for 5 rails, this machine has 2 \(0=rxe0:1, 1=rxe1:1\)/);
+    // The old spelling (a list of indexes) is refused with the new one.
+    const old = await run(['monitor', '--rails', '0,1', '--sysfs-root', root]);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toBe(
+      'spark-rdma: --rails 0,1 is a list of rail indexes; --rails counts rails now (the first N, as in bw and config)\n' +
+        'hint: pass --rails N to watch the first N rails, or name rails with --devices (e.g. --devices rocep1s0f1,roceP2p1s0f1)\n',
+    );
     const device = await run(['monitor', '--devices', 'mlx5_9', '--sysfs-root', root]);
     expect(device.code).toBe(2);
     expect(device.stderr).toMatch(/device mlx5_9 is not a rail here/);
@@ -114,7 +121,7 @@ describe('spark-rdma monitor', () => {
   test('--help explains units, sources and the markers', async () => {
     const r = await run(['monitor', '--help']);
     expect(r.code).toBe(0);
-    for (const text of ['--interval <seconds>', '--json', '--count <n>', '--rails <list>', '--devices <list>', 'x 4', 'Ctrl-C exits 0']) {
+    for (const text of ['--interval <seconds>', '--json', '--count <n>', '--rails <n>', '--devices <list>', 'x 4', 'Ctrl-C exits 0']) {
       expect(r.stdout).toContain(text);
     }
   });

@@ -120,7 +120,7 @@ describe('watchRails on a DGX Spark fixture (mlx5 counters)', () => {
     setCounter(root, SPARK_RAIL0, 1, 'port_xmit_data', COUNTER_MODULUS - 1000n);
     setCounter(root, SPARK_RAIL0, 1, 'port_rcv_data', 9_000_000_000);
     setCounter(root, SPARK_RAIL0, 1, 'port_rcv_packets', 4_000_000);
-    const watch = watchRails({ sysfsRoot: root, intervalMs: 50, rails: [0] });
+    const watch = watchRails({ sysfsRoot: root, intervalMs: 50, rails: 1 });
 
     const first = watch.next();
     setCounter(root, SPARK_RAIL0, 1, 'port_xmit_data', 1000); // wrapped: 2000 words
@@ -185,10 +185,10 @@ describe('watchRails on rxe (hw_counters only)', () => {
 });
 
 describe('selection and options', () => {
-  test('rails by index keep their numbers; devices by name (and dev:port), in the order given', () => {
+  test('rails: N takes the first N; devices by name (and dev:port), in the order given, keep their numbers', () => {
     const root = tree(rxePair());
-    const one = watchRails({ sysfsRoot: root, rails: [1] });
-    expect(one.rails.map((r) => [r.index, r.device])).toEqual([[1, 'rxe1']]);
+    const one = watchRails({ sysfsRoot: root, rails: 1 });
+    expect(one.rails.map((r) => [r.index, r.device])).toEqual([[0, 'rxe0']]);
     const both = watchRails({ sysfsRoot: root, devices: ['rxe1:1', 'rxe0'] });
     expect(both.rails.map((r) => [r.index, r.device])).toEqual([[1, 'rxe1'], [0, 'rxe0']]);
     const env = watchRails({ env: { SPARK_RDMA_SYSFS_ROOT: root } });
@@ -197,13 +197,17 @@ describe('selection and options', () => {
 
   test('bad selections and intervals name the value, the limit and the fix', () => {
     const root = tree(rxePair());
-    const unknownRail = invalid(() => watchRails({ sysfsRoot: root, rails: [2] }));
-    expect(unknownRail.message).toBe('rail 2 does not exist (rails here: 0=rxe0:1, 1=rxe1:1)');
-    expect(unknownRail.hint).toMatch(/spark-rdma devices/);
+    const tooMany = invalid(() => watchRails({ sysfsRoot: root, rails: 3 }));
+    expect(tooMany.message).toBe('asked for 3 rails, this machine has 2 (0=rxe0:1, 1=rxe1:1)');
+    expect(tooMany.hint).toMatch(/--rails 2 or fewer/);
+    // The old shape, a list of indexes, is refused with the new spelling.
+    const old = invalid(() => watchRails({ sysfsRoot: root, rails: [1] as never }));
+    expect(old.message).toBe('rails takes a number of rails now (the first N, as in runBandwidth), not a list of indexes [1]');
+    expect(old.hint).toBe("to watch the first N rails pass rails: N; to pick rails name them: devices: ['rxe1']");
     expect(invalid(() => watchRails({ sysfsRoot: root, devices: ['mlx5_0'] })).message).toMatch(/^device mlx5_0 is not a rail here \(rails: 0=rxe0:1/);
     expect(invalid(() => watchRails({ sysfsRoot: root, devices: ['rxe0:2'] })).message).toMatch(/^device rxe0:2 is not a rail/);
-    expect(invalid(() => watchRails({ sysfsRoot: root, rails: [0], devices: ['rxe0'] })).message).toMatch(/both rails and devices/);
-    expect(invalid(() => watchRails({ sysfsRoot: root, rails: [] })).message).toMatch(/rail list is empty/);
+    expect(invalid(() => watchRails({ sysfsRoot: root, rails: 1, devices: ['rxe0'] })).message).toMatch(/both rails and devices/);
+    expect(invalid(() => watchRails({ sysfsRoot: root, rails: 0 })).message).toMatch(/rails 0 must be a whole number of 1 or more/);
     const tooFast = invalid(() => watchRails({ sysfsRoot: root, intervalMs: 5 }));
     expect(tooFast.message).toBe('interval 5 ms is out of range: it must be between 10 ms and 3600000 ms (one hour)');
     expect(tooFast.hint).toMatch(/intervalMs: 1000/);

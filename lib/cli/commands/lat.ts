@@ -3,7 +3,8 @@ import { LatencyRunError, runLatency, type LatencyOptions } from '../../latency/
 import { LATENCY_TIMERS, type LatencyTimerChoice } from '../../latency/options.js';
 import { serve } from '../../serve/index.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { intArg } from '../parse.js';
+import { invalidArgument } from '../../errors.js';
+import { intArg, secondsArg } from '../parse.js';
 import { addRunFlags, runTargetOptions, serveOptionsFrom, type RunFlags } from '../run-flags.js';
 import { interruptible } from '../signals.js';
 import { checkRunRole } from '../run-roles.js';
@@ -13,7 +14,8 @@ import { serveUntilInterrupted } from './serve-loop.js';
 
 interface LatFlags extends RunFlags {
   warmup?: number;
-  warmupMs?: number;
+  warmupIters?: number;
+  warmupMs?: string;
   inline?: number;
   concurrent?: boolean;
   histogram?: boolean;
@@ -23,12 +25,25 @@ interface LatFlags extends RunFlags {
 function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal): LatencyOptions {
   return {
     ...runTargetOptions(peer, o, signal),
-    ...(o.warmup !== undefined ? { warmupIterations: o.warmup } : {}),
-    ...(o.warmupMs !== undefined ? { warmupMs: o.warmupMs } : {}),
+    ...(o.warmupIters !== undefined ? { warmupIterations: o.warmupIters } : {}),
+    ...(o.warmup !== undefined ? { warmupMs: Math.round(o.warmup * 1000) } : {}),
     ...(o.inline !== undefined ? { inlineThreshold: o.inline } : {}),
     ...(o.concurrent ? { concurrent: true } : {}),
     ...(o.timer !== undefined ? { timer: o.timer } : {}),
   };
+}
+
+// A latency warm-up is a fraction of a second; a larger --warmup is the old spelling (exchanges).
+const MAX_LAT_WARMUP_S = 5;
+function latWarmupArg(text: string): number {
+  const seconds = secondsArg('--warmup')(text);
+  if (seconds > MAX_LAT_WARMUP_S) {
+    throw invalidArgument(
+      `--warmup ${text}: the latency warm-up is in seconds now (as in bw), at most ${MAX_LAT_WARMUP_S}`,
+      `for ${text} untimed exchanges pass --warmup-iters ${text}; for a time pass e.g. --warmup 0.5`,
+    );
+  }
+  return seconds;
 }
 
 export const command: CliCommand = {
@@ -39,8 +54,9 @@ export const command: CliCommand = {
       .argument('[peer]', 'address of the server; without it (and without --loopback) this process is the server')
       .description('RDMA WRITE latency, the ib_write_lat method, with exact percentiles and a histogram');
     addRunFlags(cmd, { size: 'default 2', iters: 'timed exchanges per size (default 1000)', duration: 'timed seconds per size instead of --iters' })
-      .option('--warmup <n>', 'untimed exchanges first (default 100)', intArg('--warmup', 0, 1e9))
-      .option('--warmup-ms <ms>', 'and the warm-up lasts at least this long (default 100), so start-up work is over', intArg('--warmup-ms', 0, 3_600_000))
+      .option('--warmup <s>', `untimed warm-up seconds at least, so start-up work is over (default 0.1; at most ${MAX_LAT_WARMUP_S})`, latWarmupArg)
+      .option('--warmup-iters <n>', 'and at least this many untimed exchanges (default 100)', intArg('--warmup-iters', 0, 1e9))
+      .addOption(new Option('--warmup-ms <ms>').hideHelp())
       .option('--inline <bytes>', 'post inline at or below this size (default 220)', intArg('--inline', 0, 4096))
       .option('--concurrent', 'measure all rails at the same time')
       .option('--histogram', 'print a histogram per rail and size')
@@ -50,6 +66,9 @@ export const command: CliCommand = {
         ),
       )
       .action(async (peer: string | undefined, o: LatFlags, self: Command) => {
+        if (o.warmupMs !== undefined) {
+          throw invalidArgument('--warmup-ms is gone: the warm-up time is --warmup, in seconds as in bw', `pass --warmup ${Number(o.warmupMs) / 1000 || 0.1}`);
+        }
         if (checkRunRole(self, peer, o) === 'server') {
           await serveUntilInterrupted(ctx, 'lat', (log, signal) =>
             serve({ log, signal, ...serveOptionsFrom(o) }),

@@ -34,12 +34,18 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
-function parseRailList(text: string): number[] {
-  const items = text.split(',').map((s) => s.trim());
-  if (items.some((s) => !/^\d+$/.test(s))) {
-    throw invalidArgument(`--rails ${text} must list rail indexes separated by commas`, 'pass e.g. --rails 0,1 (the numbers `spark-rdma devices` shows)');
+function parseRailCount(text: string): number {
+  if (/^\d+(\s*,\s*\d+)+$/.test(text.trim())) {
+    // The old spelling, a list of rail indexes: --rails counts rails in every command now.
+    throw invalidArgument(
+      `--rails ${text} is a list of rail indexes; --rails counts rails now (the first N, as in bw and config)`,
+      'pass --rails N to watch the first N rails, or name rails with --devices (e.g. --devices rocep1s0f1,roceP2p1s0f1)',
+    );
   }
-  return items.map(Number);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw invalidArgument(`--rails ${text} must be a whole number of rails, 1 or more`, 'pass e.g. --rails 2 (the first two rails), or name rails with --devices');
+  }
+  return Number(text);
 }
 
 function isTerminal(ctx: CliContext): boolean {
@@ -57,7 +63,7 @@ async function run(ctx: CliContext, opts: MonitorOptions): Promise<void> {
       intervalMs,
       signal: stop.signal,
       ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}),
-      ...(opts.rails !== undefined ? { rails: parseRailList(opts.rails) } : {}),
+      ...(opts.rails !== undefined ? { rails: parseRailCount(opts.rails) } : {}),
       ...(opts.devices !== undefined ? { devices: opts.devices.split(',').map((s) => s.trim()) } : {}),
     });
     const tty = !opts.json && isTerminal(ctx);
@@ -90,7 +96,7 @@ export const command: CliCommand = {
       .option('--interval <seconds>', 'time between samples in seconds', '1')
       .option('--json', 'print one JSON line per sample ({"seq", "time", "rails": [...]}) for piping')
       .option('--count <n>', 'stop after n samples (default: run until Ctrl-C)')
-      .option('--rails <list>', 'watch only these rail indexes, e.g. 0,1')
+      .option('--rails <n>', 'watch the first N rails (default: all)')
       .option('--devices <list>', 'watch only these devices, e.g. rocep1s0f1,roceP2p1s0f1 (dev or dev:port)')
       .option('--sysfs-root <dir>', 'read this sysfs tree instead of /sys (same as SPARK_RDMA_SYSFS_ROOT)')
       .addHelpText(
