@@ -1,6 +1,7 @@
 import type { Discovery } from '../rails/discover.js';
 import type { Rail } from '../rails/types.js';
 import type { SysfsDevice, SysfsPort } from '../sysfs/types.js';
+import { withSchema } from './json-schema.js';
 import { formatTable } from './table.js';
 
 /** What to say when a machine has no RDMA device at all, and how to get one to try things. */
@@ -71,7 +72,7 @@ export function renderDevicesTable(discovery: Discovery): string {
   return lines.join('\n');
 }
 
-/** `{"devices": [...], "rails": [...]}` on one line. */
+/** `{"schema": ..., "devices": [...], "rails": [...]}` on one line. */
 export function renderDevicesJson(discovery: Discovery): string {
-  return JSON.stringify({ devices: discovery.devices, rails: discovery.rails });
+  return JSON.stringify(withSchema('devices', { devices: discovery.devices, rails: discovery.rails }));
 }

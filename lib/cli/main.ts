@@ -11,6 +11,7 @@ import { packageRoot } from '../native/load.js';
 import type { CliCommand, CliContext } from './command.js';
 import * as commands from './commands/index.js';
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
+import { examples } from './help.js';
 import { processIo, type CliIo } from './io.js';
 
 function packageVersion(): string {
@@ -29,8 +30,17 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (s) => ctx.io.stdout(s),
       writeErr: (s) => ctx.io.stderr(s),
       outputError: (s, write) => write(`spark-rdma: ${s}`),
+      // One width wherever help is read (a pipe, a test, docs/cli.md); a terminal gets its own.
+      getOutHelpWidth: () => (ctx.io === processIo && process.stdout.isTTY ? process.stdout.columns : 100),
+      getErrHelpWidth: () => (ctx.io === processIo && process.stderr.isTTY ? process.stderr.columns : 100),
     })
     .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', examples([
+      ['spark-rdma devices', 'the rails of this machine'],
+      ['spark-rdma bw 192.168.100.10 --rails 2', 'bandwidth against a `spark-rdma bw` server'],
+      ['spark-rdma doctor', 'what to fix for RoCE and NCCL'],
+      ['spark-rdma help bw', 'the options of one command'],
+    ]) + '\nConventions (flags, exit codes, JSON, error codes): docs/cli.md')
     .addHelpText('afterAll', EXIT_CODES_HELP)
     .exitOverride();
   for (const command of Object.values(commands) as CliCommand[]) command.register(program, ctx);
@@ -42,7 +52,8 @@ export function buildProgram(ctx: CliContext): Command {
  * 0 ok, 1 what was measured or checked failed, 2 a bad or conflicting argument, 130 interrupted
  * (lib/cli/errors.ts).
  */
-export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {
+  let argv = args;
   const env = io.env ?? process.env;
   const ctx: CliContext = {
     io,
@@ -55,6 +66,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     program.outputHelp({ error: true });
     return EXIT_USAGE;
   }
+  // `help config nccl` is `config nccl --help` (commander's help command stops at `config`).
+  if (argv[0] === 'help' && argv.length > 2) argv = [...argv.slice(1), '--help'];
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode ?? EXIT_OK;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ServeOptions } from '../serve/index.js';
 import { sizesAll } from '../report/units.js';
+import { SYSFS_ROOT_ENV } from '../sysfs/root.js';
 import { refusePerftestFlags } from './perftest-flags.js';
 import { durationMs, intArg, listArg, secondsArg, sizeArg, sizesArg } from './parse.js';
 
@@ -54,8 +55,16 @@ export function addRunFlags(cmd: Command, defaults: { size: string; iters: strin
     .option('--sysfs-root <dir>', 'read this sysfs tree instead of /sys');
 }
 
+type Env = Record<string, string | undefined>;
+
+// The command's environment (tests pass their own) decides the root as process.env would.
+function rootFrom(o: RunFlags, env: Env): string | undefined {
+  return o.sysfsRoot ?? (env[SYSFS_ROOT_ENV] || undefined);
+}
+
 /** The API options the shared flags stand for (only those given). */
-export function runTargetOptions(peer: string | undefined, o: RunFlags, signal: AbortSignal) {
+export function runTargetOptions(peer: string | undefined, o: RunFlags, signal: AbortSignal, env: Env) {
+  const sysfsRoot = rootFrom(o, env);
   const sizes = o.sizes ?? (o.a ? sizesAll() : o.size !== undefined ? [o.size] : undefined);
   const duration = durationMs(o.duration);
   return {
@@ -71,18 +80,19 @@ export function runTargetOptions(peer: string | undefined, o: RunFlags, signal: 
     ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
     ...(o.gidIndex !== undefined ? { gidIndex: o.gidIndex } : {}),
     ...(o.peerTimeout !== undefined ? { peerTimeoutMs: Math.round(o.peerTimeout * 1000) } : {}),
-    ...(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {}),
+    ...(sysfsRoot !== undefined ? { sysfsRoot } : {}),
     signal,
   };
 }
 
 /** The server's options from the same flags. */
-export function serveOptionsFrom(o: RunFlags): Omit<ServeOptions, 'log' | 'signal'> {
+export function serveOptionsFrom(o: RunFlags, env: Env): Omit<ServeOptions, 'log' | 'signal'> {
+  const sysfsRoot = rootFrom(o, env);
   return {
     ...(o.port !== undefined ? { port: o.port } : {}),
     ...(o.bind !== undefined ? { bind: o.bind } : {}),
     ...(o.gidIndex !== undefined ? { gidIndex: o.gidIndex } : {}),
     ...(o.peerTimeout !== undefined ? { peerTimeoutMs: Math.round(o.peerTimeout * 1000) } : {}),
-    ...(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {}),
+    ...(sysfsRoot !== undefined ? { sysfsRoot } : {}),
   };
 }

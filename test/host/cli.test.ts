@@ -94,8 +94,9 @@ describe('devices', () => {
     const r = await run(['devices', '--json'], { SPARK_RDMA_SYSFS_ROOT: tree(rxePair()) });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    const parsed = JSON.parse(r.stdout) as { devices: { name: string; ports: unknown[] }[]; rails: Record<string, unknown>[] };
-    expect(Object.keys(parsed)).toEqual(['devices', 'rails']);
+    const parsed = JSON.parse(r.stdout) as { schema: string; devices: { name: string; ports: unknown[] }[]; rails: Record<string, unknown>[] };
+    expect(Object.keys(parsed)).toEqual(['schema', 'devices', 'rails']);
+    expect(parsed.schema).toBe('spark-rdma.devices/1');
     expect(parsed.devices.map((d) => d.name)).toEqual(['rxe0', 'rxe1']);
     expect(parsed.rails).toHaveLength(2);
     expect(parsed.rails[0]).toMatchObject({ device: 'rxe0', port: 1, netdev: 'rail0', ipv4: '10.77.0.1', gidIndex: 1, activeMtu: 4096, rateGbps: 2.5, state: 'ACTIVE' });
@@ -152,7 +153,7 @@ describe('devices', () => {
 
   test('no RDMA devices with --json: exactly {"devices":[],"rails":[]}', async () => {
     const r = await run(['devices', '--json'], { SPARK_RDMA_SYSFS_ROOT: tree(noRdmaMachine()) });
-    expect(r).toEqual({ code: 0, stdout: '{"devices":[],"rails":[]}\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: '{"schema":"spark-rdma.devices/1","devices":[],"rails":[]}\n', stderr: '' });
   });
 });
 

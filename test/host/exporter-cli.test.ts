@@ -33,16 +33,18 @@ test('serves /metrics at the address it prints, reading the tree on each scrape;
   const url = new Promise<string>((resolve) => (announced = resolve));
   const listeners = process.listenerCount('SIGINT');
   const running = main(['exporter', '--listen', '127.0.0.1:0', '--sysfs-root', t.root], {
-    stdout: (s) => {
-      stdout += s;
+    stdout: (s) => (stdout += s),
+    // The status line is on stderr, as every long-running command's (issue 21): stdout stays for data.
+    stderr: (s) => {
+      stderr += s;
       const m = /at (http:\/\/127\.0\.0\.1:\d+\/metrics) /.exec(s);
       if (m) announced(m[1]!);
     },
-    stderr: (s) => (stderr += s),
     env: {},
   });
   const where = await Promise.race([url, running.then((code) => Promise.reject(new Error(`exited ${code}: ${stderr}`)))]);
-  expect(stdout).toBe(`serving rail counters at ${where} (Prometheus text format); Ctrl-C to stop\n`);
+  expect(stderr).toBe(`serving rail counters at ${where} (Prometheus text format); Ctrl-C to stop\n`);
+  expect(stdout).toBe('');
 
   setCounter(t.root, 'rxe1', 1, 'sent_pkts', 42, 'hw_counters');
   const scrape = await get(where);
@@ -51,7 +53,7 @@ test('serves /metrics at the address it prints, reading the tree on each scrape;
 
   process.emit('SIGINT');
   expect(await running).toBe(0);
-  expect(stderr).toBe('');
+  expect(stderr).toBe(`serving rail counters at ${where} (Prometheus text format); Ctrl-C to stop\n`);
   expect(process.listenerCount('SIGINT')).toBe(listeners);
   await expect(get(where)).rejects.toThrow(/ECONNREFUSED/);
 });

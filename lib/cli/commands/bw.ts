@@ -6,6 +6,7 @@ import { intArg, secondsArg } from '../parse.js';
 import { addRunFlags, runTargetOptions, serveOptionsFrom, type RunFlags } from '../run-flags.js';
 import { interruptible } from '../signals.js';
 import { checkRunRole } from '../run-roles.js';
+import { examples } from '../help.js';
 import { EXIT_INTERRUPTED } from '../errors.js';
 import { bandwidthJson, LiveLine, renderBandwidth } from '../views/bw-view.js';
 import { serveUntilInterrupted } from './serve-loop.js';
@@ -21,9 +22,9 @@ interface BwFlags extends RunFlags {
   bidir?: boolean;
 }
 
-function toOptions(peer: string | undefined, o: BwFlags, signal: AbortSignal): BandwidthOptions {
+function toOptions(peer: string | undefined, o: BwFlags, signal: AbortSignal, env: Record<string, string | undefined>): BandwidthOptions {
   return {
-    ...runTargetOptions(peer, o, signal),
+    ...runTargetOptions(peer, o, signal, env),
     ...(o.qps !== undefined ? { qps: o.qps } : {}),
     ...(o.txDepth !== undefined ? { txDepth: o.txDepth } : {}),
     ...(o.postList !== undefined ? { postList: o.postList } : {}),
@@ -39,7 +40,7 @@ async function runClient(ctx: CliContext, peer: string | undefined, o: BwFlags):
   const live = process.stderr.isTTY === true && !o.json;
   const interrupt = interruptible(() => ctx.err('\nspark-rdma: interrupted; finishing the current interval and printing what was measured'));
   try {
-    const run = runBandwidth(toOptions(peer, o, interrupt.signal));
+    const run = runBandwidth(toOptions(peer, o, interrupt.signal, ctx.env));
     const line = new LiveLine();
     if (live) run.on('sample', (s) => process.stderr.write(`\r\x1b[K${line.update(s)}`));
     run.on('progress', (m: string) => {
@@ -86,13 +87,17 @@ export const command: CliCommand = {
       .option('--bidir', 'both sides write at once')
       .addHelpText(
         'after',
-        '\nExamples:\n  spark-rdma bw                      # server on this node\n  spark-rdma bw 192.168.100.10 --rails 2 --qps 4\n' +
-          '  spark-rdma bw --loopback --rails 2   # one machine, each rail to itself\n  spark-rdma bw --loopback --sizes all --json',
+        examples([
+          ['spark-rdma bw', 'server on this node (every rail)'],
+          ['spark-rdma bw 192.168.100.10 --rails 2 --qps 4', 'client: both rails at once'],
+          ['spark-rdma bw --loopback --rails 2', 'one machine, each rail to itself'],
+          ['spark-rdma bw --loopback -a --json > sweep.json', 'every size, 2 B to 8 MiB'],
+        ]),
       )
       .action(async (peer: string | undefined, o: BwFlags, self: Command) => {
         if (checkRunRole(self, peer, o) === 'server') {
           await serveUntilInterrupted(ctx, 'bw', (log, signal) =>
-            serve({ log, signal, ...serveOptionsFrom(o) }),
+            serve({ log, signal, ...serveOptionsFrom(o, ctx.env) }),
           );
           return;
         }

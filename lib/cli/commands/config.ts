@@ -8,6 +8,8 @@ import { DEFAULT_HF_HOME, DEFAULT_RUN_CLUSTER, DEFAULT_VLLM_IMAGE, VLLM_SERVE_DE
 import { writeGeneratedFiles } from '../../config/write-files.js';
 import { invalidArgument } from '../../errors.js';
 import type { CliCommand, CliContext } from '../command.js';
+import { examples } from '../help.js';
+import { withSchema } from '../json-schema.js';
 
 interface RailFlags {
   rails?: string;
@@ -92,8 +94,8 @@ function addRailOptions(cmd: Command): Command {
 
 const RAIL_HELP =
   '\nRail choice: --single/--dual, else --rails/--devices, else --from measurements (dual rail only when it\n' +
-  `measured >= ${DUAL_RAIL_MIN_SPEEDUP}x single rail: with GPUDirect off a second rail adds host staging; the seed\n` +
-  'setup saw vLLM at 299 tok/s on one rail vs 239 on two), else single rail.';
+  `measured >= ${DUAL_RAIL_MIN_SPEEDUP}x single rail: with GPUDirect off a second rail adds host staging; one measured\n` +
+  'pair of DGX Sparks served vLLM at 299 tok/s on one rail vs 239 on two), else single rail.\n';
 
 function runNccl(ctx: CliContext, flags: NcclFlags): void {
   const format = checkFormat(flags.format);
@@ -123,13 +125,16 @@ function runVllm(ctx: CliContext, flags: VllmFlags): void {
     ctx.out([`rails: ${config.rails.map((r) => `${r.device}:${r.port}`).join(', ')} (${config.decision.mode} rail)`, `why: ${config.decision.reason}`, ...paths.map((p) => `wrote ${p}`)].join('\n'));
     return;
   }
-  ctx.io.stdout(flags.json ? `${JSON.stringify(vllmConfigJson(config), null, 2)}\n` : renderVllmCommands(config));
+  ctx.io.stdout(flags.json ? `${JSON.stringify(withSchema('vllm', vllmConfigJson(config) as object), null, 2)}\n` : renderVllmCommands(config));
 }
 
 export const command: CliCommand = {
   name: 'config',
   register(program: Command, ctx: CliContext) {
-    const config = program.command('config').description('launch configs for NCCL and vLLM from this machine\'s rails and saved measurements');
+    const config = program
+      .command('config')
+      .description('launch configs for NCCL and vLLM from this machine\'s rails and saved measurements')
+      .addHelpText('after', examples([['spark-rdma config nccl --help'], ['spark-rdma config vllm --help']]));
 
     addRailOptions(
       config
@@ -137,7 +142,15 @@ export const command: CliCommand = {
         .description('the NCCL environment for RoCE with GPUDirect off (NCCL_IB_HCA, GDR off, socket netdevs), each value with its reason')
         .option('--format <format>', 'env (docker --env-file and bash source), shell (export lines), docker (-e flags) or json', 'env'),
     )
-      .addHelpText('after', RAIL_HELP)
+      .addHelpText(
+        'after',
+        RAIL_HELP +
+          examples([
+            ['spark-rdma config nccl > nccl.env', 'then: docker run --env-file nccl.env ...'],
+            ['spark-rdma config nccl --from one.json --from two.json', 'single or dual rail from measurements'],
+            ['spark-rdma config nccl --format json', ''],
+          ]),
+      )
       .action((flags: NcclFlags) => runNccl(ctx, flags));
 
     addRailOptions(
@@ -157,7 +170,14 @@ export const command: CliCommand = {
         .option('--out <dir>', 'write head.env, worker.env, start-head.sh, start-worker.sh and serve.sh there instead of printing')
         .option('--json', 'print the config as JSON'),
     )
-      .addHelpText('after', RAIL_HELP)
+      .addHelpText(
+        'after',
+        RAIL_HELP +
+          examples([
+            ['spark-rdma config vllm --head-ip 192.168.100.10 --worker-ip 192.168.100.11 --model Qwen/Qwen3-32B', ''],
+            ['spark-rdma config vllm --head-ip A --worker-ip B --model M --out launch/', 'write the scripts'],
+          ]),
+      )
       .action((flags: VllmFlags) => runVllm(ctx, flags));
   },
 };

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { discoverRdma } from '../../rails/discover.js';
 import type { CliCommand, CliContext } from '../command.js';
+import { examples } from '../help.js';
 import { noDevicesAdvice, renderDevicesJson, renderDevicesTable } from '../devices-view.js';
 
 interface DevicesOptions {
@@ -32,7 +33,11 @@ export const command: CliCommand = {
       .addHelpText(
         'after',
         '\nA rail is an ACTIVE Ethernet port with a netdev; rails are ordered by device name so rail i\n' +
-          'pairs with rail i on the peer. The GID index is the IPv4 RoCE v2 entry (what NCCL picks).',
+          'pairs with rail i on the peer. The GID index is the IPv4 RoCE v2 entry (what NCCL picks).\n' +
+          examples([
+            ['spark-rdma devices', 'the table'],
+            ["spark-rdma devices --json | jq '.rails[].netdev'", 'the rails\' netdevs'],
+          ]),
       )
       .action((opts: DevicesOptions) => run(ctx, opts));
   },

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { doctor, DEFAULT_MEMLOCK_NEEDED } from '../../doctor/doctor.js';
-import { renderDoctorJson, renderDoctorText } from '../../doctor/render.js';
+import { renderDoctorText } from '../../doctor/render.js';
 import { DEV_ROOT_ENV, ETC_ROOT_ENV, PROC_ROOT_ENV } from '../../doctor/roots.js';
 import { RdmaError } from '../../errors.js';
 import { formatByteSize, parseByteSize } from '../../report/units.js';
 import type { CliCommand, CliContext } from '../command.js';
+import { examples } from '../help.js';
+import { withSchema } from '../json-schema.js';
 
 interface DoctorFlags {
   json?: boolean;
@@ -24,7 +26,7 @@ function run(ctx: CliContext, flags: DoctorFlags): void {
     ...(flags.devRoot !== undefined ? { devRoot: flags.devRoot } : {}),
     ...(flags.memlockNeeded !== undefined ? { memlockNeeded: parseByteSize(flags.memlockNeeded, { min: 0, what: '--memlock-needed' }) } : {}),
   });
-  ctx.out(flags.json ? renderDoctorJson(report) : renderDoctorText(report));
+  ctx.out(flags.json ? JSON.stringify(withSchema('doctor', report), null, 2) : renderDoctorText(report));
   if (!report.ok) {
     // Exit code 1 when a check failed; warnings alone keep 0.
     const failed = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}${c.subject ? ` ${c.subject}` : ''}`);
@@ -44,7 +46,15 @@ export const command: CliCommand = {
       .option('--proc-root <dir>', `read this tree instead of /proc: self/limits, meminfo (same as ${PROC_ROOT_ENV})`)
       .option('--etc-root <dir>', `read this directory instead of /etc: nccl.conf (same as ${ETC_ROOT_ENV})`)
       .option('--dev-root <dir>', `read this directory instead of /dev: infiniband/ (same as ${DEV_ROOT_ENV})`)
-      .addHelpText('after', '\nEach check is pass, warn (works, but slower or fragile) or fail, with the files read and the fix.\nExit code 1 when any check fails; warnings alone exit 0.')
+      .addHelpText(
+        'after',
+        '\nEach check is pass, warn (works, but slower or fragile) or fail, with the files read and the fix.\nExit code 1 when any check fails; warnings alone exit 0.\n' +
+          examples([
+            ['spark-rdma doctor', 'every check, with the fix for each warn and fail'],
+            ['spark-rdma doctor --memlock-needed 2G', 'for larger registrations'],
+            ["spark-rdma doctor --json | jq '.checks[] | select(.status != \"pass\")'", ''],
+          ]),
+      )
       .action((flags: DoctorFlags) => run(ctx, flags));
   },
 };

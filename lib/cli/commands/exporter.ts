@@ -3,6 +3,7 @@ import { startExporter } from '../../monitor/exporter.js';
 import { DEFAULT_EXPORTER_LISTEN } from '../../monitor/listen.js';
 import { abortOnSignals } from '../../monitor/signals.js';
 import type { CliCommand, CliContext } from '../command.js';
+import { examples } from '../help.js';
 
 interface ExporterCliOptions {
   listen: string;
@@ -17,7 +18,7 @@ async function run(ctx: CliContext, opts: ExporterCliOptions): Promise<void> {
       env: ctx.env,
       ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}),
     });
-    ctx.out(`serving rail counters at ${exporter.url} (Prometheus text format); Ctrl-C to stop`);
+    ctx.err(`serving rail counters at ${exporter.url} (Prometheus text format); Ctrl-C to stop`);
     await new Promise<void>((resolve) => {
       if (stop.signal.aborted) resolve();
       else stop.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -43,7 +44,11 @@ export const command: CliCommand = {
           '  spark_rdma_port_packets_transmitted_total, spark_rdma_port_packets_received_total\n' +
           '  spark_rdma_port_events_total{counter}, spark_rdma_port_hw_events_total{counter}\n' +
           '  spark_rdma_rail_info, spark_rdma_port_up, spark_rdma_port_rate_bytes_per_second, spark_rdma_devices\n' +
-          'Gb/s in PromQL: rate(spark_rdma_port_data_transmitted_bytes_total[1m]) * 8 / 1e9. See docs/monitoring.md.',
+          'Gb/s in PromQL: rate(spark_rdma_port_data_transmitted_bytes_total[1m]) * 8 / 1e9. See docs/monitoring.md.\n' +
+          examples([
+            ['spark-rdma exporter', 'on 127.0.0.1:9469'],
+            ['spark-rdma exporter --listen :9469', 'on every interface'],
+          ]),
       )
       .action((opts: ExporterCliOptions) => run(ctx, opts));
   },

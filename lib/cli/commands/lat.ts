@@ -8,6 +8,7 @@ import { intArg, secondsArg } from '../parse.js';
 import { addRunFlags, runTargetOptions, serveOptionsFrom, type RunFlags } from '../run-flags.js';
 import { interruptible } from '../signals.js';
 import { checkRunRole } from '../run-roles.js';
+import { examples } from '../help.js';
 import { EXIT_INTERRUPTED } from '../errors.js';
 import { latencyJson, renderLatency } from '../views/lat-view.js';
 import { serveUntilInterrupted } from './serve-loop.js';
@@ -22,9 +23,9 @@ interface LatFlags extends RunFlags {
   timer?: LatencyTimerChoice;
 }
 
-function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal): LatencyOptions {
+function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal, env: Record<string, string | undefined>): LatencyOptions {
   return {
-    ...runTargetOptions(peer, o, signal),
+    ...runTargetOptions(peer, o, signal, env),
     ...(o.warmupIters !== undefined ? { warmupIterations: o.warmupIters } : {}),
     ...(o.warmup !== undefined ? { warmupMs: Math.round(o.warmup * 1000) } : {}),
     ...(o.inline !== undefined ? { inlineThreshold: o.inline } : {}),
@@ -65,13 +66,21 @@ export const command: CliCommand = {
           LATENCY_TIMERS,
         ),
       )
+      .addHelpText(
+        'after',
+        examples([
+          ['spark-rdma lat', 'server on this node'],
+          ['spark-rdma lat 192.168.100.10 --histogram', 'client: every rail in turn, exact percentiles'],
+          ['spark-rdma lat --loopback --sizes 2,4K --iters 10000 --json', 'one machine, two sizes'],
+        ]),
+      )
       .action(async (peer: string | undefined, o: LatFlags, self: Command) => {
         if (o.warmupMs !== undefined) {
           throw invalidArgument('--warmup-ms is gone: the warm-up time is --warmup, in seconds as in bw', `pass --warmup ${Number(o.warmupMs) / 1000 || 0.1}`);
         }
         if (checkRunRole(self, peer, o) === 'server') {
           await serveUntilInterrupted(ctx, 'lat', (log, signal) =>
-            serve({ log, signal, ...serveOptionsFrom(o) }),
+            serve({ log, signal, ...serveOptionsFrom(o, ctx.env) }),
           );
           return;
         }
@@ -81,7 +90,7 @@ export const command: CliCommand = {
             ctx.out(o.json ? latencyJson(result) : renderLatency(result, o.histogram === true, process.stdout.columns ?? 80));
           let result;
           try {
-            result = await runLatency(toOptions(peer, o, interrupt.signal));
+            result = await runLatency(toOptions(peer, o, interrupt.signal, ctx.env));
           } catch (err) {
             // The session broke: print what was measured before it did, then the error.
             if (err instanceof LatencyRunError && err.partial.rails.length > 0) render(err.partial);

@@ -4,6 +4,8 @@ import { abortOnSignals } from '../../monitor/signals.js';
 import { MAX_WATCH_INTERVAL_MS, MIN_WATCH_INTERVAL_MS, watchRails } from '../../monitor/watch.js';
 import { redrawPrefix, renderFrame, renderPlainLines, renderWatching } from '../../monitor/view.js';
 import type { CliCommand, CliContext } from '../command.js';
+import { examples } from '../help.js';
+import { withSchema } from '../json-schema.js';
 import { processIo } from '../io.js';
 
 interface MonitorOptions {
@@ -72,7 +74,7 @@ async function run(ctx: CliContext, opts: MonitorOptions): Promise<void> {
     let drawn = 0;
     for await (const sample of watch) {
       if (opts.json) {
-        ctx.out(JSON.stringify(sample));
+        ctx.out(JSON.stringify(withSchema('monitor', sample)));
       } else if (tty) {
         const frame = renderFrame(sample, intervalMs, view);
         ctx.io.stdout(`${redrawPrefix(drawn)}${frame.join('\n')}\n`);
@@ -104,7 +106,12 @@ export const command: CliCommand = {
         '\nRates are per second over the measured interval. Bytes come from ports/<p>/counters/port_xmit_data\n' +
           'and port_rcv_data (x 4; on mlx5 RoCE they count RDMA traffic only); rxe has packet counters only,\n' +
           'so its Gb/s columns show "-". Counters marked ! (errors: retransmits, sequence errors, link downed)\n' +
-          'or ~ (congestion: ECN, CNP) moved during the interval. Ctrl-C exits 0.',
+          'or ~ (congestion: ECN, CNP) moved during the interval. Ctrl-C exits 0.\n' +
+          examples([
+            ['spark-rdma monitor', 'live, until Ctrl-C'],
+            ['spark-rdma monitor --rails 2 --interval 0.5', ''],
+            ["spark-rdma monitor --json --count 10 | jq -c '.rails[] | {rail, txGbps}'", ''],
+          ]),
       )
       .action((opts: MonitorOptions) => run(ctx, opts));
   },

@@ -1,3 +1,4 @@
+import { JSON_SCHEMAS } from '../json-schema.js';
 import type { BandwidthResult, BandwidthSample, RailBandwidth, SizeResult } from '../../bandwidth/index.js';
 import { formatByteSize } from '../../report/units.js';
 import { formatTable } from '../table.js';
@@ -56,6 +57,7 @@ export function renderBandwidth(result: BandwidthResult): string {
 /** JSON as documented: params, rails, total; `sizes` when more than one size ran. */
 export function bandwidthJson(result: BandwidthResult): string {
   const body: Record<string, unknown> = {
+    schema: JSON_SCHEMAS.bw,
     params: result.params,
     rails: result.rails,
     total: result.total,

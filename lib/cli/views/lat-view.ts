@@ -1,3 +1,4 @@
+import { JSON_SCHEMAS } from '../json-schema.js';
 import type { LatencyResult } from '../../latency/index.js';
 import { formatByteSize } from '../../report/units.js';
 import { renderHistogram } from '../../stats/render.js';
@@ -52,6 +53,7 @@ function timerLine(result: LatencyResult): string {
 export function latencyJson(result: LatencyResult): string {
   return JSON.stringify(
     {
+      schema: JSON_SCHEMAS.lat,
       params: result.params,
       rails: result.rails.map((r) => ({ rail: r.rail, device: r.device, port: r.port, netdev: r.netdev, size: r.size, latency: r.latency, histogram: r.histogram, exchanges: r.exchanges, warmupExchanges: r.warmupExchanges, inlineUsed: r.inlineUsed, timer: r.timer })),
       stoppedEarly: result.stoppedEarly,
