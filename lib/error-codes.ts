@@ -2,7 +2,7 @@
 // (ErrorCode, describeErrorCode), docs/cli.md tabulates and a test checks against the sources.
 // Scheme: ERR_<AREA>_<WHAT>. RDMA: this machine (arguments, devices, verbs, runs); PEER: what the
 // other node did or did not do; SESSION: this side's session; SERVER: this machine serving
-// (the session server, the exporter); PROTOCOL: the exchange on the wire.
+// (the session server, the exporter); MESH: a run over many nodes; PROTOCOL: the exchange on the wire.
 
 /** What a code means, what to do about it, and the CLI's exit code for it. */
 export interface ErrorCodeInfo {
@@ -45,6 +45,9 @@ const table = {
   ERR_SESSION_STATE: { exit: 1, meaning: 'this side broke the order of the session', action: 'a bug: report it with --debug' },
   ERR_SESSION_CLOSED: { exit: 1, meaning: 'this side ended the session (stopped or failed) before the step', action: 'read the error that ended it' },
   ERR_SESSION_UNKNOWN: { exit: 1, meaning: 'an error whose code could not be sent as is reached the peer', action: 'read the message' },
+  ERR_MESH_RENDEZVOUS: { exit: 1, meaning: 'the ranks of a mesh run did not all meet at rank 0 before the deadline, or one was refused', action: 'check the rendezvous address and that every node started; the message names the missing rank' },
+  ERR_MESH_PROTOCOL: { exit: 1, meaning: 'a mesh control message was malformed or out of turn', action: 'run the same release on every node' },
+  ERR_MESH_ABORTED: { exit: 1, meaning: 'another rank of the mesh run gave up and said why', action: 'read that rank\'s reason in the message and its log' },
   ERR_PROTOCOL: { exit: 1, meaning: 'the peer sent something that is not the session protocol, or out of turn', action: 'check that the peer is spark-rdma on the right port' },
   ERR_PROTOCOL_VERSION: { exit: 1, meaning: 'the peer speaks another protocol version', action: 'install the same @spark/rdma release on both nodes' },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -52,9 +52,9 @@ describe('the exported error codes', () => {
     expect(listed.filter((code) => !used.has(code))).toEqual([]);
   });
 
-  test('one scheme: ERR_<AREA>[_<WHAT>], areas RDMA, PEER, SESSION, SERVER, PROTOCOL; constants equal their names', () => {
+  test('one scheme: ERR_<AREA>[_<WHAT>], areas RDMA, PEER, SESSION, SERVER, MESH, PROTOCOL; constants equal their names', () => {
     for (const code of listed) {
-      expect(code).toMatch(/^ERR_(RDMA|PEER|SESSION|SERVER|PROTOCOL)(_[A-Z0-9]+)*$/);
+      expect(code).toMatch(/^ERR_(RDMA|PEER|SESSION|SERVER|MESH|PROTOCOL)(_[A-Z0-9]+)*$/);
       expect(ErrorCode[code as keyof typeof ErrorCode]).toBe(code);
     }
     expect(Object.isFrozen(ErrorCode)).toBe(true);
