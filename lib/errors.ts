@@ -1,4 +1,4 @@
-import type { NativeErrorFields } from '../binding.js';
+import type { NativeErrorFields } from '@spark/rdma/binding';
 
 /**
  * The one error class of @spark/rdma. Native failures (verbs, rdma_cm, completions) and

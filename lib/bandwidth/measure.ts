@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { WriteBandwidthEngine, WriteBandwidthResult } from '../../binding.js';
+import type { WriteBandwidthEngine, WriteBandwidthResult } from '@spark/rdma/binding';
 import { counterDelta, readPortCounters, type PortCounterReading } from '../counters/port-counters.js';
 import { RdmaError } from '../errors.js';
 import { counterAgreement } from './counter-check.js';

@@ -1,4 +1,4 @@
-import type { WriteBandwidthResult } from '../../binding.js';
+import type { WriteBandwidthResult } from '@spark/rdma/binding';
 import type { PortCounterDelta } from '../counters/port-counters.js';
 import type { Agreement } from './counter-check.js';
 import type { Rail } from '../rails/types.js';

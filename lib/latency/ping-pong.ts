@@ -1,4 +1,4 @@
-import type { WriteLatencyParams, WriteLatencyResult } from '../../binding.js';
+import type { WriteLatencyParams, WriteLatencyResult } from '@spark/rdma/binding';
 import { loadBinding } from '../native/load.js';
 import type { RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';

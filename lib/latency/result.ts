@@ -1,4 +1,4 @@
-import type { LatencyTimer } from '../../binding.js';
+import type { LatencyTimer } from '@spark/rdma/binding';
 import type { HistogramBucket } from '../stats/histogram.js';
 import type { LatencyStatsUs } from '../stats/latency.js';
 import { summarizeLatency } from '../stats/latency.js';

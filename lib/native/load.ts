@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type * as Binding from '../../binding.js';
+import type * as Binding from '@spark/rdma/binding';
 import { RdmaError } from '../errors.js';
 
 export type NativeBinding = typeof Binding;

@@ -1,4 +1,4 @@
-import type { DeviceInfo, PortInfo } from '../../binding.js';
+import type { DeviceInfo, PortInfo } from '@spark/rdma/binding';
 import type { NativeBinding } from '../native/load.js';
 import { normalizeGid } from '../sysfs/gid.js';
 import type { SysfsDevice, SysfsPort } from '../sysfs/types.js';

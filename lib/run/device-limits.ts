@@ -1,4 +1,4 @@
-import type { DeviceInfo } from '../../binding.js';
+import type { DeviceInfo } from '@spark/rdma/binding';
 import { invalidArgument, type RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
 import type { Rail } from '../rails/types.js';

@@ -1,4 +1,4 @@
-import type { CmId, CompletionQueue, Context, MemoryRegion, ProtectionDomain, QueuePair } from '../../binding.js';
+import type { CmId, CompletionQueue, Context, MemoryRegion, ProtectionDomain, QueuePair } from '@spark/rdma/binding';
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
 import { plannedCqEntries } from '../run/device-limits.js';

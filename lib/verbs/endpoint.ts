@@ -4,7 +4,7 @@ import type {
   MemoryRegion,
   ProtectionDomain,
   QueuePair,
-} from '../../binding.js';
+} from '@spark/rdma/binding';
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
 import { plannedCqEntries } from '../run/device-limits.js';

@@ -1,4 +1,4 @@
-import type { CompletionQueue, MemoryRegion, QueuePair } from '../../binding.js';
+import type { CompletionQueue, MemoryRegion, QueuePair } from '@spark/rdma/binding';
 import type { RailWire } from './endpoint.js';
 
 /**
