@@ -10,6 +10,7 @@ export * from './stats/index.js';
 export { gbps, gibPerSecond, mibPerSecond, mmsgPerSecond, convertRate, formatRate, parseByteSize, parseByteSizeList, formatByteSize, sizesAll, BYTES_PER_GIB, BYTES_PER_MIB, type ByteRateUnit, type RateUnit, type ParseByteSizeOptions } from './report/units.js';
 export { goodputFraction, goodputLimitGbps, shareOfLimit, packetOverheadBytes, writeMessageWireBytes, PATH_MTUS, type GoodputOptions } from './report/goodput.js';
 export { runBandwidth, BandwidthRun, BandwidthRunError, type BandwidthOptions, type BandwidthParams, type BandwidthResult, type BandwidthSample, type RailBandwidth, type SizeResult, type BandwidthTotal } from './bandwidth/index.js';
+export type { RailPairing, PairingRule } from './run/rail-pairing.js';
 export { runLatency, LatencyRunError, type LatencyOptions, type LatencyResult, type RailLatency } from './latency/index.js';
 export { serve, type ServeOptions, type SparkServer } from './serve/index.js';
 export { watchRails, startExporter, collectRailMetrics, type WatchRailsOptions, type RailWatch, type RailsSample, type RailSample, type CounterMove, type ExporterOptions, type RailExporter } from './monitor/index.js';

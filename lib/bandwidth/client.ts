@@ -1,6 +1,7 @@
 import { RdmaError } from '../errors.js';
 import type { Rail } from '../rails/types.js';
 import { clientSessionOptions, connectClient } from '../run/client-session.js';
+import { describePairing } from '../run/rail-pairing.js';
 import { measureSize, type RailWriter } from './measure.js';
 import type { BandwidthOptions, BandwidthParams } from './options.js';
 import type { RunContext } from './run.js';
@@ -33,7 +34,8 @@ export async function runClientSizes(
     },
     { regionBytes: Math.max(...params.sizes), txDepth: params.txDepth, inlineBytes: params.inlineThreshold },
   );
-  ctx.emitProgress(`connected to ${options.peer}: ${rails.length} rail(s), ${params.qps} QP(s) each, MTU ${session.mtu}`);
+  ctx.emitProgress(`connected to ${options.peer}: ${rails.length} rail(s), ${params.qps} QP(s) each, MTU ${session.mtu}; ${session.pairing.map(describePairing).join(', ')}`);
+  const pairing = session.pairing;
   const { channel } = session;
   const sizes: LoopbackOrClient['sizes'] = [];
   try {
@@ -64,11 +66,11 @@ export async function runClientSizes(
       sizes.push(params.bidir && theirs?.rails ? foldPeer(measured, { rails: theirs.rails }) : measured);
     }
     if (!channel.closed) channel.send({ type: 'bye' });
-    return { sizes };
+    return { sizes, pairing };
   } catch (err) {
     // Once something was measured, a session that breaks keeps it: the caller reports both.
     if (sizes.length === 0 || !(err instanceof RdmaError)) throw err;
-    return { sizes, sessionError: err };
+    return { sizes, sessionError: err, pairing };
   } finally {
     session.close();
   }

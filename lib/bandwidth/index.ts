@@ -71,6 +71,7 @@ async function execute(options: BandwidthOptions, ctx: RunContext): Promise<Band
       peer: options.peer ?? null,
       rails: rails.map((r) => `${r.device}:${r.port}`),
       mtu: mtus,
+      pairing: measured.pairing ?? null,
     },
     sizes,
     rails: first?.rails ?? [],

@@ -2,6 +2,7 @@ import type { WriteBandwidthResult } from '@spark/rdma/binding';
 import type { PortCounterDelta } from '../counters/port-counters.js';
 import type { Agreement } from './counter-check.js';
 import type { Rail } from '../rails/types.js';
+import type { RailPairing } from '../run/rail-pairing.js';
 import { goodputLimitGbps } from '../report/goodput.js';
 import { BYTES_PER_GIB, BYTES_PER_MIB } from '../report/units.js';
 import type { BandwidthParams } from './options.js';
@@ -149,7 +150,7 @@ export function totalOf(rails: RailBandwidth[], raws: WriteBandwidthResult[]): B
 
 /** The whole run: one entry per size; `rails`/`total` repeat the first size for the common case. */
 export interface BandwidthResult {
-  params: BandwidthParams & { mode: 'loopback' | 'client'; peer: string | null; rails: string[]; mtu: number[] };
+  params: BandwidthParams & { mode: 'loopback' | 'client'; peer: string | null; rails: string[]; mtu: number[]; pairing: RailPairing[] | null };
   sizes: SizeResult[];
   rails: RailBandwidth[];
   total: BandwidthTotal;

@@ -1,4 +1,5 @@
 import type { RdmaError } from '../errors.js';
+import type { RailPairing } from '../run/rail-pairing.js';
 import type { MeasuredSize } from './measure.js';
 
 /** What a loopback or client run produces: one measured entry per size. */
@@ -6,6 +7,8 @@ export interface LoopbackOrClient {
   sizes: MeasuredSize[];
   /** The session ended early (the server went away or failed): `sizes` holds what ran before. */
   sessionError?: RdmaError;
+  /** Client runs: which server rail each rail met. */
+  pairing?: RailPairing[];
 }
 
 /** In bidirectional runs, hangs the other direction's figures on each rail as `peer`. */

@@ -91,6 +91,8 @@ export function serveOptionsFrom(o: RunFlags, env: Env): Omit<ServeOptions, 'log
   return {
     ...(o.port !== undefined ? { port: o.port } : {}),
     ...(o.bind !== undefined ? { bind: o.bind } : {}),
+    ...(o.rails !== undefined ? { rails: o.rails } : {}),
+    ...(o.devices !== undefined ? { devices: o.devices } : {}),
     ...(o.gidIndex !== undefined ? { gidIndex: o.gidIndex } : {}),
     ...(o.peerTimeout !== undefined ? { peerTimeoutMs: Math.round(o.peerTimeout * 1000) } : {}),
     ...(sysfsRoot !== undefined ? { sysfsRoot } : {}),

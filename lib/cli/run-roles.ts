@@ -5,8 +5,9 @@ import type { RunFlags } from './run-flags.js';
 /** What `bw`/`lat` do with their arguments: serve (no peer), run against a peer, or loop back. */
 export type RunRole = 'server' | 'client' | 'loopback';
 
-// A server follows what each client proposes; these are the only flags it can honour.
-const SERVER_FLAGS = new Set(['port', 'bind', 'gidIndex', 'peerTimeout', 'sysfsRoot', 'F', 'report_gbits']);
+// A server follows what each client proposes; these are the only flags it can honour (--rails and
+// --devices choose the rails it serves).
+const SERVER_FLAGS = new Set(['port', 'bind', 'rails', 'devices', 'gidIndex', 'peerTimeout', 'sysfsRoot', 'F', 'report_gbits']);
 // Loopback has no session with a peer: no TCP port, no listening address, no peer deadline.
 const SESSION_FLAGS = new Set(['port', 'bind', 'peerTimeout']);
 
@@ -38,7 +39,7 @@ export function checkRunRole(cmd: Command, peer: string | undefined, o: RunFlags
     if (extra.length > 0) {
       throw invalidArgument(
         `a server (no peer address) takes no ${extra.join(', ')}: the client chooses what to measure and the server follows`,
-        `run \`spark-rdma ${test}\` here with at most --port, --bind, --gid-index, --peer-timeout, and pass ${extra.join(' ')} ` +
+        `run \`spark-rdma ${test}\` here with at most --port, --bind, --rails/--devices, --gid-index, --peer-timeout, and pass ${extra.join(' ')} ` +
           `to \`spark-rdma ${test} <this node's address>\` on the other node (or add --loopback to measure this machine alone)`,
       );
     }

@@ -1,6 +1,7 @@
 import { RdmaError } from '../errors.js';
 import type { Rail } from '../rails/types.js';
 import { clientSessionOptions, connectClient } from '../run/client-session.js';
+import type { RailPairing } from '../run/rail-pairing.js';
 import type { LatencyOptions, LatencyParams } from './options.js';
 import { initiate, resetRegions } from './ping-pong.js';
 import { railLatency, type RailLatency } from './result.js';
@@ -9,6 +10,8 @@ import { railLatency, type RailLatency } from './result.js';
 export interface ClientLatency {
   rails: RailLatency[];
   sessionError?: RdmaError;
+  /** Which server rail each rail met. */
+  pairing: RailPairing[];
 }
 
 /**
@@ -83,14 +86,14 @@ export async function runLatencyClient(
       await channel.receive(['finished'], peerTimeoutMs);
     }
     if (!channel.closed) channel.send({ type: 'bye' });
-    return { rails: out };
+    return { rails: out, pairing: session.pairing };
   } catch (err) {
     if (err instanceof RdmaError && !channel.closed && err.code !== 'ERR_PEER_CLOSED') {
       channel.fail({ code: err.code, message: err.message, hint: err.hint });
     }
     // Once something was measured, a session that breaks keeps it: the caller reports both.
     if (out.length === 0 || !(err instanceof RdmaError)) throw err;
-    return { rails: out, sessionError: err };
+    return { rails: out, sessionError: err, pairing: session.pairing };
   } finally {
     session.close();
   }

@@ -1,5 +1,6 @@
 import { RdmaError } from '../errors.js';
 import { planRun } from '../run/plan.js';
+import type { RailPairing } from '../run/rail-pairing.js';
 import { runLoopbackLatency } from './loopback.js';
 import { resolveLatencyParams, type LatencyOptions } from './options.js';
 import type { LatencyResult } from './result.js';
@@ -29,14 +30,15 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   let results;
   let sessionError: RdmaError | undefined;
+  let pairing: RailPairing[] | null = null;
   if (options.loopback) {
     results = await runLoopbackLatency(rails, mtus, params, signal);
   } else {
     const { runLatencyClient } = await import('./client.js');
-    ({ rails: results, sessionError } = await runLatencyClient(options, rails, mtus, params, signal));
+    ({ rails: results, sessionError, pairing } = await runLatencyClient(options, rails, mtus, params, signal));
   }
   const result: LatencyResult = {
-    params: { ...params, mode: options.loopback ? 'loopback' : 'client', peer: options.peer ?? null, rails: rails.map((r) => `${r.device}:${r.port}`), mtu: mtus },
+    params: { ...params, mode: options.loopback ? 'loopback' : 'client', peer: options.peer ?? null, rails: rails.map((r) => `${r.device}:${r.port}`), mtu: mtus, pairing },
     rails: results,
     stoppedEarly: signal.aborted || sessionError !== undefined,
   };

@@ -3,6 +3,7 @@ import type { HistogramBucket } from '../stats/histogram.js';
 import type { LatencyStatsUs } from '../stats/latency.js';
 import { summarizeLatency } from '../stats/latency.js';
 import type { Rail } from '../rails/types.js';
+import type { RailPairing } from '../run/rail-pairing.js';
 import type { LatencyParams } from './options.js';
 
 export interface RailLatency {
@@ -24,7 +25,7 @@ export interface RailLatency {
 }
 
 export interface LatencyResult {
-  params: LatencyParams & { mode: 'loopback' | 'client'; peer: string | null; rails: string[]; mtu: number[] };
+  params: LatencyParams & { mode: 'loopback' | 'client'; peer: string | null; rails: string[]; mtu: number[]; pairing: RailPairing[] | null };
   /** One entry per rail and size, in rail order then size order. */
   rails: RailLatency[];
   stoppedEarly: boolean;

@@ -7,6 +7,7 @@ import { CmRailEndpoint } from '../verbs/cm-endpoint.js';
 import { RailEndpoint, type RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';
 import { cmPortFor, fromProtocolRail, placeholderRail, toProtocolRail } from '../verbs/wire.js';
+import { pairingRails, pairRails, type RailPairing } from './rail-pairing.js';
 
 export interface ClientSessionOptions {
   peer: string;
@@ -15,11 +16,13 @@ export interface ClientSessionOptions {
   /** Deadline of each step that waits for the server (default 10 s). */
   peerTimeoutMs?: number;
   mtu?: number;
+  /** Set when the rails come from a fixture sysfs tree (their subnets are then unknown). */
+  sysfsRoot?: string;
 }
 
 /** The session options a run's options carry (the peer, its port, deadlines, the MTU). */
 export function clientSessionOptions(
-  o: { peer?: string; port?: number; connectTimeoutMs?: number; mtu?: number },
+  o: { peer?: string; port?: number; connectTimeoutMs?: number; mtu?: number; sysfsRoot?: string },
   peerTimeoutMs: number,
 ): ClientSessionOptions {
   return {
@@ -28,6 +31,7 @@ export function clientSessionOptions(
     ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
     peerTimeoutMs,
     ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
+    ...(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {}),
   };
 }
 
@@ -38,12 +42,15 @@ export interface ConnectedClient {
   /** The server's side of each rail, in rail order. */
   peers: RailWire[];
   mtu: number;
+  /** Which server rail each of our rails met, in our rail order. */
+  pairing: RailPairing[];
   close(): void;
 }
 
 /**
  * hello -> propose -> accept -> (open and connect our QPs) -> connect -> ready.
- * Rail i here pairs with the server's rail i. Every wait has the peer deadline.
+ * Each of our rails meets the server rail that can reach it (rail-pairing.ts). Every wait has
+ * the peer deadline.
  */
 export async function connectClient(
   options: ClientSessionOptions,
@@ -76,7 +83,8 @@ export async function connectClient(
         { code: 'ERR_RDMA_RAIL_MISMATCH', hint: `pass --rails ${serverHello.rails.length} or bring up the server's other rails` },
       );
     }
-    const serverRails = serverHello.rails.slice(0, rails.length);
+    const pairing = pairRails(pairingRails(rails, options.sysfsRoot), serverHello.rails, options.peer);
+    const serverRails = pairing.map((p) => serverHello.rails.find((r) => r.index === p.peerRail)!);
     const mtu = options.mtu ?? Math.min(...rails.map((r) => r.activeMtu), ...serverRails.map((r) => r.activeMtu));
     channel.send({ type: 'propose', ...proposal, rails: serverRails.map((r) => r.index), mtu: mtu as Mtu });
     const answer = await channel.receive(['accept', 'reject'], peerTimeoutMs);
@@ -123,7 +131,7 @@ export async function connectClient(
       channel.send({ type: 'connect', rails: endpoints.map((e, i) => toProtocolRail(serverRails[i]!.index, e.wire())) });
     }
     await channel.receive(['ready'], peerTimeoutMs);
-    return { channel, endpoints, peers, mtu, close };
+    return { channel, endpoints, peers, mtu, pairing, close };
   } catch (err) {
     if (err instanceof RdmaError && !channel.closed && err.code !== 'ERR_PEER_CLOSED') {
       channel.fail({ code: err.code, message: err.message, hint: err.hint });

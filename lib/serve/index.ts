@@ -1,6 +1,7 @@
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
 import { discoverRails } from '../rails/discover.js';
+import { selectRails } from '../run/select-rails.js';
 import type { Rail } from '../rails/types.js';
 import { helloRail } from '../session/rails.js';
 import { SessionServer, type SessionServerStats } from '../session/server.js';
@@ -21,6 +22,10 @@ export interface ServeOptions {
   maxLineBytes?: number;
   /** Force a GID index on every rail. */
   gidIndex?: number;
+  /** Serve only the first N rails (like a client's --rails). */
+  rails?: number;
+  /** Serve only these devices (`name` or `name:port`), in this order (like a client's --devices). */
+  devices?: string[];
   sysfsRoot?: string;
   log?: (line: string) => void;
   /** Stop serving when aborted. */
@@ -42,10 +47,15 @@ export interface SparkServer {
  */
 export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
   const log = options.log ?? (() => undefined);
-  const rails = discoverRails({
+  const discovery = {
     ...(options.sysfsRoot !== undefined ? { sysfsRoot: options.sysfsRoot } : {}),
     ...(options.gidIndex !== undefined ? { gidIndex: options.gidIndex } : {}),
-  });
+  };
+  // A selection is honoured exactly as a client's: clients see only the selected rails.
+  const rails =
+    options.rails !== undefined || options.devices !== undefined
+      ? selectRails({ ...discovery, ...(options.rails !== undefined ? { rails: options.rails } : {}), ...(options.devices !== undefined ? { devices: options.devices } : {}) })
+      : discoverRails(discovery);
   if (rails.length === 0) {
     throw new RdmaError('this machine has no RDMA rails to serve', {
       code: 'ERR_RDMA_NO_RAILS',

@@ -55,6 +55,7 @@ export async function serveSession(channel: Channel<'server'>, o: ServerSessionO
   const mtu = proposal.mtu ?? Math.min(...rails.map((r) => r.activeMtu));
   const endpoints: RailSide[] = [];
   let peers: RailWire[];
+  let clientDevices: string[] = [];
   const shape = {
     qps: proposal.test === 'lat' ? 1 : proposal.qps,
     regionBytes: Math.max(...proposal.sizes),
@@ -72,7 +73,7 @@ export async function serveSession(channel: Channel<'server'>, o: ServerSessionO
       for (const x of settled) if (x.status === 'fulfilled') endpoints.push(x.value);
       const failed = settled.find((x) => x.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
-      await channel.receive(['connect'], o.peerTimeoutMs);
+      clientDevices = (await channel.receive(['connect'], o.peerTimeoutMs)).rails.map((r) => r.device);
       peers = (endpoints as CmRailEndpoint[]).map((e) => e.peerWire());
     } else {
       for (const rail of rails) {
@@ -81,10 +82,13 @@ export async function serveSession(channel: Channel<'server'>, o: ServerSessionO
       channel.send({ type: 'accept', rails: endpoints.map((e, i) => toProtocolRail(proposal.rails[i]!, e.wire())) });
       const connect = await channel.receive(['connect'], o.peerTimeoutMs);
       peers = connect.rails.map(fromProtocolRail);
+      clientDevices = connect.rails.map((r) => r.device);
       endpoints.forEach((e, i) => (e as RailEndpoint).connect(peers[i]!));
     }
     channel.send({ type: 'ready' });
-    o.log(`${channel.peer}: ${proposal.test} on ${rails.map((r) => r.device).join(', ')}, ${proposal.qps} QP(s), MTU ${mtu}`);
+    // Which of our rails each client rail met (the client pairs them by subnet).
+    const pairs = rails.map((r, i) => `client ${clientDevices[i] ?? '?'} -> ${r.device} (${r.netdev} ${r.ipv4 ?? 'no IPv4'})`);
+    o.log(`${channel.peer}: ${proposal.test} on ${rails.map((r) => r.device).join(', ')}, ${proposal.qps} QP(s), MTU ${mtu}${proposal.cm ? ', rdma_cm' : ''}; pairing: ${pairs.join(', ')}`);
 
     const params = bandwidthParams(proposal);
     const runMs = (proposal.durationMs ?? 0) + proposal.warmupMs;

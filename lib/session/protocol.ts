@@ -92,7 +92,7 @@ export interface ServerHelloMessage {
 export interface ProposeMessage {
   type: 'propose';
   test: TestKind;
-  /** Server rail indices, distinct and ascending; client rail i pairs with the i-th of them. */
+  /** Server rail indices, distinct, in any order; client rail i pairs with the i-th of them. */
   rails: number[];
   qps: number;
   sizes: number[];

@@ -97,9 +97,11 @@ const proposeFields = object(
 /** Cross-field rules of a proposal that no single field can express. */
 const propose: Check<ProposeMessage> = (value, path) => {
   const msg = proposeFields(value, path);
+  // Any order: the client pairs its rails by subnet, so its rail 0 may meet our rail 1.
   for (let i = 1; i < msg.rails.length; i++) {
-    if (msg.rails[i]! <= msg.rails[i - 1]!) {
-      throw protocolError(`field rails is [${msg.rails.join(', ')}]: rail indices must be distinct and ascending (rails[${i}] is ${msg.rails[i]} after ${msg.rails[i - 1]})`);
+    const earlier = msg.rails.indexOf(msg.rails[i]!);
+    if (earlier < i) {
+      throw protocolError(`field rails is [${msg.rails.join(', ')}]: rail indices must be distinct (rails[${i}] repeats rails[${earlier}], ${msg.rails[i]})`);
     }
   }
   const hasIterations = msg.iterations !== undefined;

@@ -94,8 +94,8 @@ describe('message validation', () => {
       [{ durationMs: 86_400_001 }, /field durationMs is 86400001, outside the allowed range 1\.\.86400000/],
       [{ sizes: [] }, /field sizes has 0 items, allowed 1\.\.64/],
       [{ sizes: [2 ** 31 + 1] }, /field sizes\[0\] is 2147483649, outside the allowed range 1\.\.2147483648/],
-      [{ rails: [1, 0] }, /rail indices must be distinct and ascending \(rails\[1\] is 0 after 1\)/],
-      [{ rails: [0, 0] }, /rail indices must be distinct and ascending/],
+      [{ rails: [0, 1, 0] }, /rail indices must be distinct \(rails\[2\] repeats rails\[0\], 0\)/],
+      [{ rails: [0, 0] }, /rail indices must be distinct/],
       [{ iterations: 1000 }, /fields iterations \(1000\) and durationMs \(1000\) are both set/],
     ];
     for (const [change, expected] of cases) {

@@ -100,7 +100,9 @@ describe('a running server and clients that fail', () => {
     console.log(`rail1 up again: ACTIVE after ${upMs} ms; the next 2-rail run carried 2 x 200 messages`);
   });
 
-  test('MTU: a client asking 1024 of a 4096 server runs at 1024; one asking 4096 of a 1024 server is refused (ERR_RDMA_MTU_MISMATCH)', async () => {
+  // A server that refuses an MTU its rail cannot carry needs a client rail that is not the same
+  // device: that is the wire suite's (test/wire/faults.test.ts); here both ends share rxe0.
+  test('MTU: a client asking 1024 of a 4096 server runs at 1024; one asking 4096 of a 1024 rail is refused', async () => {
     const smaller = await cliInProcess(['bw', PEER, '--port', String(port), '--devices', 'rxe0', '--mtu', '1024', '--iters', '200', '--json']);
     expect(smaller.code).toBe(0);
     const r = JSON.parse(smaller.stdout) as BandwidthResult;
@@ -108,26 +110,20 @@ describe('a running server and clients that fail', () => {
     expect(r.rails[0]!.messages).toBe(200);
     await until('the server logs MTU 1024', () => /bw on rxe0, 1 QP\(s\), MTU 1024/.test(server.log()), 10_000);
 
-    // The server's rail 0 drops to 1024 (netdev MTU 1500). The client uses rxe1 (still 4096) as
-    // its rail 0, so its own check passes and the server's must refuse.
+    // rail0 drops to 1024 (netdev MTU 1500): asking 4096 on rxe0 is refused by the client,
+    // before any verbs object exists.
     ip('link', 'set', 'rail0', 'mtu', '1500');
     try {
       await until('rxe0 active MTU 1024', () => activeMtu('rxe0') === 1024, 15_000);
-      const larger = await cliInProcess(['bw', PEER, '--port', String(port), '--devices', 'rxe1', '--mtu', '4096', '--iters', '50']);
-      expect(larger.code).toBe(1);
-      expect(larger.stderr).toMatch(/^spark-rdma: the server refused the test: MTU 4096 exceeds this server's active MTU 1024 on rxe0 \(netdev rail0\)$/m);
-      expect(larger.stderr).toMatch(/^hint: .*--mtu 1024/m);
-      // The same request on rxe0 itself is refused by the client, before any verbs object exists.
       const local = await cliInProcess(['bw', PEER, '--port', String(port), '--devices', 'rxe0', '--mtu', '4096', '--iters', '50']);
       expect(local.code).toBe(2); // a usage error: this side's own check
       expect(local.stderr).toMatch(/^spark-rdma: MTU 4096 exceeds rxe0 port 1's active MTU 1024$/m);
       expect(local.stderr).toMatch(/^hint: pass --mtu 1024 or less, or raise the netdev MTU of rail0/m);
-      console.log(`MTU: 1024 vs 4096 ran at 1024; 4096 vs 1024: ${larger.stderr.split('\n')[0]}`);
+      console.log(`MTU: 1024 vs 4096 ran at 1024; 4096 on a 1024 rail: ${local.stderr.split('\n')[0]}`);
     } finally {
       ip('link', 'set', 'rail0', 'mtu', '9000');
       await until('rxe0 active MTU 4096 again', () => activeMtu('rxe0') === 4096, 15_000);
     }
-    await until('the server logs the refusal', () => /rejected 10\.77\.0\.1:\d+: MTU 4096 exceeds this server's active MTU 1024/.test(server.log()), 10_000);
   });
 
   test('a wrong GID index (--gid-index 7) is refused before any QP exists, on the client and on the server', async () => {

@@ -1,7 +1,9 @@
 import { JSON_SCHEMAS } from '../json-schema.js';
+import { counterKind } from '../../counters/kinds.js';
 import type { BandwidthResult, BandwidthSample, RailBandwidth, SizeResult } from '../../bandwidth/index.js';
 import { formatByteSize } from '../../report/units.js';
 import { formatTable } from '../table.js';
+import { pairingLine } from './pairing-line.js';
 
 const f = (n: number, digits = 2) => n.toFixed(digits);
 const pct = (share: number | null) => (share === null ? '-' : `${(share * 100).toFixed(1)}%`);
@@ -46,12 +48,18 @@ export function renderBandwidth(result: BandwidthResult): string {
   if (result.stoppedEarly) notes.push('stopped early: the figures cover what ran');
   for (const s of result.sizes) {
     for (const r of s.rails) {
+      // Retransmissions, sequence errors and the like: what a lossy link looks like from here.
+      const errors = Object.entries(r.counters?.delta.hw ?? {}).filter(([name, delta]) => delta > 0 && counterKind(name) === 'error');
+      if (errors.length > 0) {
+        notes.push(`${r.device} at ${formatByteSize(s.size)}: the device counted ${errors.map(([name, delta]) => `${name} ${delta}`).join(', ')} during the run (retransmissions or sequence errors: a lossy or congested link)`);
+      }
       if (r.counters?.agreement.status === 'mismatch') {
         notes.push(`warning: ${r.device} at ${formatByteSize(s.size)}: the device's counters disagree with the engine: ${r.counters.agreement.detail}`);
       }
     }
   }
-  return [head, ...blocks, ...notes].join('\n\n');
+  const pairs = pairingLine(p.pairing);
+  return [pairs ? `${head}\n${pairs}` : head, ...blocks, ...notes].join('\n\n');
 }
 
 /** JSON as documented: params, rails, total; `sizes` when more than one size ran. */

@@ -3,6 +3,7 @@ import type { LatencyResult } from '../../latency/index.js';
 import { formatByteSize } from '../../report/units.js';
 import { renderHistogram } from '../../stats/render.js';
 import { formatTable } from '../table.js';
+import { pairingLine } from './pairing-line.js';
 
 const us = (n: number) => (n < 10 ? n.toFixed(3) : n < 1000 ? n.toFixed(2) : n.toFixed(0));
 
@@ -28,7 +29,7 @@ export function renderLatency(result: LatencyResult, withHistogram: boolean, wid
     us(r.latency.meanUs),
     us(r.latency.stdevUs),
   ]);
-  const parts = [head, `${formatTable(headers, rows)}\n(all in microseconds; max is the true maximum, stdev is not truncated)\n${timerLine(result)}`];
+  const parts = [pairingLine(p.pairing) ? `${head}\n${pairingLine(p.pairing)}` : head, `${formatTable(headers, rows)}\n(all in microseconds; max is the true maximum, stdev is not truncated)\n${timerLine(result)}`];
   if (withHistogram) {
     for (const r of result.rails) {
       parts.push(`${r.device} ${formatByteSize(r.size)}:\n${renderHistogram(r.histogram, { width, unit: 'us' }).join('\n')}`);
