@@ -2,8 +2,10 @@
 # Guest init of the soft-RoCE harness (scripts/vm/run.mjs). Two stages in one file:
 #   /init (in the initramfs): load the virtio/9p/overlay modules, mount the host's root read-only
 #       over 9p under an overlay with a tmpfs upper layer, switch_root into it;
-#   "guest" (PID 1 after switch_root): create rxe0/rxe1 on two dummy rails, run the job the host
-#       wrote into the writable 9p share, report its exit status, power off.
+#   "guest" (PID 1 after switch_root): create rxe0/rxe1 on two rails, run the job the host wrote
+#       into the writable 9p share, report its exit status, power off. Alone (NODE_COUNT=1) the
+#       rails are dummy netdevs; with several guests they are virtio NICs, each cabled to the same
+#       rail of the other node (scripts/vm/nodes.mjs).
 # Lines starting with @@spark-vm: on the console (ttyS0) are markers the host parses. The job's
 # stdout and stderr go to ttyS1 and ttyS2 so that console noise never mixes into them.
 
@@ -110,15 +112,33 @@ wait_active() {
   done
 }
 
-# rxe0 on rail0 (10.77.0.1/24), rxe1 on rail1 (10.77.1.1/24); dummy netdevs with MTU 9000 give
-# active_mtu 4096. One ip and one rdma process: every exec is slow under TCG.
+# The virtio NIC of each rail, found by the MAC the host gave it (52:54:00:77:<node>:<rail>), is
+# renamed rail<rail>: without udev the kernel's eth<n> order is not a promise.
+name_nic_rails() {
+  for dir in /sys/class/net/*; do
+    read -r mac < "$dir/address" 2> /dev/null || continue
+    case $mac in
+      52:54:00:77:0$NODE_INDEX:0[01]) echo "link set ${dir##*/} name rail${mac##*:0}" ;;
+    esac
+  done
+}
+
+# rxe0 on rail0 (10.77.0.<node+1>/24), rxe1 on rail1 (10.77.1.<node+1>/24), netdev MTU 9000 for
+# active_mtu 4096: dummy netdevs alone, virtio NICs on a wire. One ip and one rdma process:
+# every exec is slow under TCG.
 create_rails() {
+  host=$((NODE_INDEX + 1))
   echo 'link set lo up' > "$RUN/rails.ip"
+  if [ "$NODE_COUNT" -gt 1 ]; then
+    name_nic_rails >> "$RUN/rails.ip"
+    grep -q 'name rail0' "$RUN/rails.ip" && grep -q 'name rail1' "$RUN/rails.ip" ||
+      fail "node $NODE_INDEX: no virtio NICs with MACs 52:54:00:77:0$NODE_INDEX:00 and :01 (is virtio_net loaded?)"
+  fi
   for index in 0 1; do
+    [ "$NODE_COUNT" -gt 1 ] || echo "link add rail$index type dummy"
     printf '%s\n' \
-      "link add rail$index type dummy" \
       "link set rail$index mtu 9000 up" \
-      "addr add 10.77.$index.1/24 dev rail$index"
+      "addr add 10.77.$index.$host/24 dev rail$index"
   done >> "$RUN/rails.ip"
   printf 'link add rxe%s type rxe netdev rail%s\n' 0 0 1 1 > "$RUN/rails.rdma"
   step 'creating rail0, rail1'
@@ -131,7 +151,11 @@ create_rails() {
   export SPARK_RDMA_VM=1
   export SPARK_RDMA_TEST_RAILS=rxe0,rxe1
   export SPARK_RDMA_TEST_NETDEVS=rail0,rail1
-  export SPARK_RDMA_TEST_RAIL_IPS=10.77.0.1,10.77.1.1
+  export SPARK_RDMA_TEST_RAIL_IPS=10.77.0.$host,10.77.1.$host
+  export SPARK_RDMA_VM_NODE=$NODE_INDEX
+  export SPARK_RDMA_VM_NODES=$NODE_COUNT
+  # A job that powers its guest off on purpose (a peer losing power) writes its status here first.
+  export SPARK_RDMA_VM_STATUS_FILE=$JOB/status
 }
 
 # The hostname and /etc/hosts the host chose (job.mjs guestIdentity); shell builtins only.
@@ -183,7 +207,10 @@ guest_stage() {
   set_identity
   step 'loading modules'
   read -r release < /proc/sys/kernel/osrelease
-  must "modprobe (kernel $release)" modprobe -a rdma_rxe ib_uverbs rdma_ucm dummy softdog
+  # On a wire: the NICs, and what tests use to drop, delay and filter packets (tc netem, nft).
+  wire_modules=
+  [ "$NODE_COUNT" -gt 1 ] && wire_modules='virtio_net sch_netem nf_tables'
+  must "modprobe (kernel $release)" modprobe -a rdma_rxe ib_uverbs rdma_ucm dummy softdog $wire_modules
   # Backstop if the host dies without killing QEMU: the watchdog (softdog.soft_margin on the
   # kernel command line) resets the guest, and QEMU, started with -no-reboot, exits. PID 1 keeps
   # fd 9 open and never writes to it; nothing else inherits it.

@@ -12,7 +12,9 @@ const PASSED_NAMES = [
 ];
 const PASSED_PREFIXES = ['SPARK_RDMA_'];
 // Set by the guest init from what it really created; a host value would be wrong in there.
-const GUEST_OWNED = new Set(['SPARK_RDMA_VM', 'SPARK_RDMA_TEST_RAILS', 'SPARK_RDMA_TEST_NETDEVS', 'SPARK_RDMA_TEST_RAIL_IPS']);
+const GUEST_OWNED = new Set([
+  'SPARK_RDMA_VM', 'SPARK_RDMA_VM_NODE', 'SPARK_RDMA_VM_NODES', 'SPARK_RDMA_VM_STATUS_FILE', 'SPARK_RDMA_TEST_RAILS', 'SPARK_RDMA_TEST_NETDEVS', 'SPARK_RDMA_TEST_RAIL_IPS',
+]);
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Single-quotes a word for sh: nothing inside is expanded. */
@@ -62,9 +64,15 @@ export function guestIdentity(node = 0, nodes = 1) {
 }
 
 /** Writes job.sh, settings and hosts into the share directory; the guest reads them after boot. */
-export function writeJob(shareDir, { cwd, env, command, railDeadlineSeconds, identity = guestIdentity() }) {
+export function writeJob(shareDir, { cwd, env, command, railDeadlineSeconds, node = 0, nodes = 1 }) {
+  const identity = guestIdentity(node, nodes);
   writeFileSync(join(shareDir, 'job.sh'), jobScript({ cwd, env, command }), { mode: 0o644 });
-  const settings = [`RAIL_DEADLINE_SECONDS=${Math.ceil(railDeadlineSeconds)}`, `GUEST_HOSTNAME=${identity.hostname}`];
+  const settings = [
+    `RAIL_DEADLINE_SECONDS=${Math.ceil(railDeadlineSeconds)}`,
+    `GUEST_HOSTNAME=${identity.hostname}`,
+    `NODE_INDEX=${node}`,
+    `NODE_COUNT=${nodes}`,
+  ];
   writeFileSync(join(shareDir, 'settings'), `${settings.join('\n')}\n`, { mode: 0o644 });
   writeFileSync(join(shareDir, 'hosts'), identity.hosts, { mode: 0o644 });
 }

@@ -26,7 +26,7 @@ export function kernelCommandLine({ verbose, guestDeadlineSeconds }) {
   ].join(' ');
 }
 
-export function qemuArguments({ accelerator, kernelImage, initrd, memory, smp, shareDir, sockets, verbose, guestDeadlineSeconds }) {
+export function qemuArguments({ accelerator, kernelImage, initrd, memory, smp, shareDir, sockets, verbose, guestDeadlineSeconds, nics = [] }) {
   const args = ['-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot'];
   args.push(...accelerator.args, '-smp', String(smp), '-m', memory);
   args.push('-kernel', kernelImage, '-initrd', initrd, '-append', kernelCommandLine({ verbose, guestDeadlineSeconds }));
@@ -35,7 +35,12 @@ export function qemuArguments({ accelerator, kernelImage, initrd, memory, smp, s
   }
   args.push('-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap');
   args.push('-virtfs', `local,path=${shareDir},mount_tag=job,security_model=none`);
-  args.push('-nic', 'none');
+  if (nics.length === 0) args.push('-nic', 'none');
+  // One virtual cable per rail: a unix datagram socket pair, no host networking (nodes.mjs).
+  for (const nic of nics) {
+    args.push('-netdev', `dgram,id=${nic.id},local.type=unix,local.path=${nic.localPath},remote.type=unix,remote.path=${nic.remotePath}`);
+    args.push('-device', `virtio-net-pci,netdev=${nic.id},host_mtu=${nic.mtu},mac=${nic.mac}`);
+  }
   return args;
 }
 

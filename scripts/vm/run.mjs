@@ -3,12 +3,16 @@
 // rail0 (10.77.0.1/24) and rxe1 on rail1 (10.77.1.1/24), both MTU 9000 (active_mtu 4096). The
 // guest sees the host's files (read-only root, writable overlay), starts in the repo root with
 // the host's PATH and HOME, and its exit status becomes this process's exit status.
+// With --nodes 2, two guests (node0, node1; one vCPU each) run the same command, node i with
+// 10.77.0.(i+1) on rail0 and 10.77.1.(i+1) on rail1, rail r of one cabled to rail r of the other
+// (nodes.mjs); each output line is prefixed `node<i>: `; the exit status is the first nonzero
+// one (in time), 0 when all are 0; one deadline covers the whole run.
 //
-//   node scripts/vm/run.mjs [--timeout SECONDS] [--env NAME[=VALUE]]... [--verbose] -- <command...>
+//   node scripts/vm/run.mjs [--nodes 1|2] [--timeout SECONDS] [--env NAME[=VALUE]]... [--verbose] -- <command...>
 //
 // Environment: SPARK_RDMA_VM_TIMEOUT (whole run, s, default 2700), SPARK_RDMA_VM_BOOT_TIMEOUT
 // (until the rails are ACTIVE, s, default 120), SPARK_RDMA_VM_MEMORY (default 3G),
-// SPARK_RDMA_VM_SMP (default 2), SPARK_RDMA_VM_ACCEL (kvm|tcg, default: kvm when usable),
+// SPARK_RDMA_VM_SMP (default 2 alone, 1 per guest with --nodes 2), SPARK_RDMA_VM_ACCEL (kvm|tcg, default: kvm when usable),
 // SPARK_RDMA_VM_KERNEL (a /boot/vmlinuz-<version>), SPARK_RDMA_VM_QEMU, SPARK_RDMA_VM_VERBOSE=1.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +23,7 @@ import { EXIT_HARNESS_FAILURE, VmError } from './errors.mjs';
 import { ensureInitramfs } from './initramfs.mjs';
 import { guestEnvironment, writeJob } from './job.mjs';
 import { findKernel } from './kernel.mjs';
+import { nodeNics, parseNodeCount, prefixedLines } from './nodes.mjs';
 import { runGuest } from './qemu.mjs';
 import { bootableKernel } from './vmlinux.mjs';
 
@@ -30,7 +35,7 @@ const MIN_MEMORY_MIB = 512;
 // host process died without killing QEMU.
 const GUEST_BACKSTOP_MARGIN_SECONDS = 60;
 
-const USAGE = `usage: node scripts/vm/run.mjs [--timeout SECONDS] [--env NAME[=VALUE]]... [--verbose] -- <command...>`;
+const USAGE = `usage: node scripts/vm/run.mjs [--nodes 1|2] [--timeout SECONDS] [--env NAME[=VALUE]]... [--verbose] -- <command...>`;
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -48,6 +53,7 @@ export function parseArguments(argv, env = process.env) {
       ? positiveSeconds(env.SPARK_RDMA_VM_TIMEOUT, 'SPARK_RDMA_VM_TIMEOUT=', 'set it to e.g. 2700 or unset it')
       : 2700,
     extraEnv: [],
+    nodes: 1,
     verbose: env.SPARK_RDMA_VM_VERBOSE === '1',
     command: [],
   };
@@ -59,6 +65,8 @@ export function parseArguments(argv, env = process.env) {
     } else if (arg === '--timeout' || arg.startsWith('--timeout=')) {
       const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
       options.timeoutSeconds = positiveSeconds(value, '--timeout', 'pass e.g. --timeout 600');
+    } else if (arg === '--nodes' || arg.startsWith('--nodes=')) {
+      options.nodes = parseNodeCount(arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i]);
     } else if (arg === '--env' || arg.startsWith('--env=')) {
       const value = arg.includes('=') && arg.startsWith('--env=') ? arg.slice('--env='.length) : argv[++i];
       if (value === undefined) throw new VmError('--env needs NAME=VALUE or NAME; e.g. --env DEBUG=1');
@@ -86,7 +94,7 @@ export function repoRoot(cwd = process.cwd()) {
   }
 }
 
-function machineSettings(env) {
+function machineSettings(env, nodes) {
   const memory = env.SPARK_RDMA_VM_MEMORY || '3G';
   const size = /^(\d+)([MG])$/.exec(memory);
   if (!size) throw new VmError(`SPARK_RDMA_VM_MEMORY=${memory} is not a size like 3G or 2048M; fix or unset it`);
@@ -94,7 +102,7 @@ function machineSettings(env) {
   if (mebibytes < MIN_MEMORY_MIB) {
     throw new VmError(`SPARK_RDMA_VM_MEMORY=${memory} is below the ${MIN_MEMORY_MIB}M the guest needs (kernel, page cache, node); use 3G or unset it`);
   }
-  const smp = Number(env.SPARK_RDMA_VM_SMP || 2);
+  const smp = Number(env.SPARK_RDMA_VM_SMP || (nodes > 1 ? 1 : 2));
   if (!Number.isInteger(smp) || smp < 1 || smp > 64) throw new VmError(`SPARK_RDMA_VM_SMP=${env.SPARK_RDMA_VM_SMP} is not a CPU count from 1 to 64; fix or unset it`);
   const bootSeconds = env.SPARK_RDMA_VM_BOOT_TIMEOUT
     ? positiveSeconds(env.SPARK_RDMA_VM_BOOT_TIMEOUT, 'SPARK_RDMA_VM_BOOT_TIMEOUT=', 'set it to e.g. 120 or unset it')
@@ -108,9 +116,9 @@ function makeWorkDir() {
   return mkdtempSync(join(base, 'spark-vm-'));
 }
 
-function freshShare(workDir, attempt) {
-  const shareDir = join(workDir, `share-${attempt}`);
-  const socketDir = join(workDir, `sockets-${attempt}`);
+function freshShare(workDir, attempt, node) {
+  const shareDir = join(workDir, `share-${attempt}-${node}`);
+  const socketDir = join(workDir, `sockets-${attempt}-${node}`);
   mkdirSync(shareDir);
   mkdirSync(socketDir);
   return { shareDir, socketDir };
@@ -125,7 +133,7 @@ async function main(argv) {
   }
   const env = process.env;
   const guestEnv = guestEnvironment(env, options.extraEnv);
-  const machine = machineSettings(env);
+  const machine = machineSettings(env, options.nodes);
   const cwd = repoRoot();
   const kernel = findKernel(env);
   const cacheDir = join(cwd, '.vm-cache');
@@ -138,7 +146,7 @@ async function main(argv) {
   let { accelerator, reason } = await chooseAccelerator(machine.qemu, cacheDir, env);
 
   const controller = new AbortController();
-  let qemuChild;
+  const qemuChildren = new Set();
   const onSignal = (name) => {
     if (controller.signal.aborted) process.exit(name === 'SIGTERM' ? 143 : 130);
     controller.abort(name);
@@ -147,21 +155,26 @@ async function main(argv) {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   process.on('exit', () => {
-    if (qemuChild && qemuChild.exitCode === null && qemuChild.signalCode === null) qemuChild.kill('SIGKILL');
+    for (const child of qemuChildren) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
   const workDir = makeWorkDir();
   try {
     for (let attempt = 1; ; attempt++) {
-      const { shareDir, socketDir } = freshShare(workDir, attempt);
-      writeJob(shareDir, {
-        cwd,
-        env: guestEnv,
-        command: options.command,
-        railDeadlineSeconds: RAIL_DEADLINE_SECONDS,
-      });
-      try {
-        const { status } = await runGuest({
+      const wireDir = join(workDir, `wire-${attempt}`);
+      mkdirSync(wireDir);
+      // One node failing to boot or timing out ends the run: the others are stopped.
+      const attemptController = new AbortController();
+      const signal = AbortSignal.any([controller.signal, attemptController.signal]);
+      const statuses = [];
+      let firstError;
+      const guests = Array.from({ length: options.nodes }, (_, node) => {
+        const label = options.nodes > 1 ? `node${node}` : '';
+        const { shareDir, socketDir } = freshShare(workDir, attempt, node);
+        writeJob(shareDir, { cwd, env: guestEnv, command: options.command, railDeadlineSeconds: RAIL_DEADLINE_SECONDS, node, nodes: options.nodes });
+        const stdout = label ? prefixedLines(process.stdout, `${label}: `) : process.stdout;
+        const stderr = label ? prefixedLines(process.stderr, `${label}: `) : process.stderr;
+        return runGuest({
           qemu: machine.qemu,
           accelerator,
           kernelImage: kernelImage.path,
@@ -170,6 +183,7 @@ async function main(argv) {
           smp: machine.smp,
           shareDir,
           socketDir,
+          nics: nodeNics(node, options.nodes, wireDir),
           bootDeadlineMs: machine.bootDeadlineMs,
           // A KVM guest that cannot reach its init in this time is stuck (seen on hosts with
           // broken nested virtualisation); TCG gets the full boot deadline.
@@ -178,28 +192,42 @@ async function main(argv) {
           timeoutSeconds: options.timeoutSeconds,
           guestDeadlineSeconds: options.timeoutSeconds + GUEST_BACKSTOP_MARGIN_SECONDS,
           verbose: options.verbose,
-          stdout: process.stdout,
-          stderr: process.stderr,
-          signal: controller.signal,
-          onSpawn: (child) => (qemuChild = child),
+          stdout,
+          stderr,
+          signal,
+          onSpawn: (child) => qemuChildren.add(child),
           onReady: ({ bootedMs, readyMs }) =>
             process.stderr.write(
-              `spark-vm: booted in ${seconds(bootedMs)}, rxe0 and rxe1 ACTIVE after ${seconds(readyMs)} ` +
+              `spark-vm: ${label ? `${label} ` : ''}booted in ${seconds(bootedMs)}, rxe0 and rxe1 ACTIVE after ${seconds(readyMs)} ` +
                 `(${accelerator.name}: ${reason}${initramfs.built ? '; initramfs rebuilt' : ''})\n`,
             ),
+        }).then(
+          ({ status }) => statuses.push(status),
+          (error) => {
+            if (!firstError) {
+              if (label && error instanceof VmError) error.message = `${label}: ${error.message}`;
+              firstError = error;
+            }
+            attemptController.abort(`${label} failing`);
+          },
+        ).finally(() => {
+          stdout.flush?.();
+          stderr.flush?.();
         });
-        return status;
-      } catch (error) {
-        const retryable = error instanceof VmError && error.bootFailure && error.exitCode === EXIT_HARNESS_FAILURE;
-        if (accelerator === KVM && retryable && env.SPARK_RDMA_VM_ACCEL !== 'kvm') {
-          const file = rememberKvmFailure(cacheDir, machine.qemu, error.message);
-          process.stderr.write(`spark-vm: KVM boot failed (${error.message}); using TCG, now and from now on (delete ${file} to retry KVM)\n`);
-          accelerator = TCG;
-          reason = 'KVM boot failed';
-          continue;
-        }
-        throw error;
+      });
+      await Promise.all(guests);
+      qemuChildren.clear();
+      if (!firstError) return statuses.find((status) => status !== 0) ?? 0;
+      const error = firstError;
+      const retryable = error instanceof VmError && error.bootFailure && error.exitCode === EXIT_HARNESS_FAILURE;
+      if (accelerator === KVM && retryable && env.SPARK_RDMA_VM_ACCEL !== 'kvm') {
+        const file = rememberKvmFailure(cacheDir, machine.qemu, error.message);
+        process.stderr.write(`spark-vm: KVM boot failed (${error.message}); using TCG, now and from now on (delete ${file} to retry KVM)\n`);
+        accelerator = TCG;
+        reason = 'KVM boot failed';
+        continue;
       }
+      throw error;
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
