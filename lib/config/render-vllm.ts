@@ -4,7 +4,7 @@ import { describeRails, logCheckLines, provenance } from './render-nccl.js';
 import { renderEnvFile } from './render-env.js';
 import { shellWordWithHome } from './shell.js';
 import type { VllmConfig, VllmNode } from './vllm.js';
-import { RDMA_DOCKER_ARGS } from './vllm.js';
+import { RDMA_DOCKER_ARGS, RUN_CLUSTER_UPSTREAM, rayFix } from './vllm.js';
 
 /** A file the vLLM config consists of. */
 export interface GeneratedFile {
@@ -61,7 +61,11 @@ export function renderVllmCommands(config: VllmConfig, generatedBy = 'spark-rdma
     '#',
     ...comment(['Environment (each -e below):', ...why.map((w) => `  ${w}`)]),
     '#',
-    ...comment([`1. On the head node (${config.head.ip}), where run_cluster.sh is (vLLM's examples/online_serving/run_cluster.sh); keep it running:`]),
+    ...comment([
+      `0. On both nodes, check the image has Ray (run_cluster.sh starts it; recent vLLM images may not ship it): docker run --rm --entrypoint /bin/bash ${q(config.image)} -c 'command -v ray'`,
+      `   If it prints nothing: ${rayFix(config.image)}`,
+    ]),
+    ...comment([`1. On the head node (${config.head.ip}), where run_cluster.sh is (${RUN_CLUSTER_UPSTREAM}); keep it running:`]),
     pasteCommand(config.head),
     '',
     ...comment([`2. On the worker node (${config.worker.ip}); keep it running:`]),
@@ -88,7 +92,7 @@ function envFile(config: VllmConfig, node: VllmNode, generatedBy: string): strin
 }
 
 function startScript(config: VllmConfig, node: VllmNode, generatedBy: string): string {
-  const lead = ['exec', 'bash', '"$run_cluster"', q(config.image), q(config.head.ip), `--${node.role}`, q(config.hfHome)];
+  const lead = ['exec', 'bash', '"$run_cluster"', '"$image"', q(config.head.ip), `--${node.role}`, q(config.hfHome)];
   const flags = [...flagLines(RDMA_DOCKER_ARGS).map((f) => f.map(q)), ['--env-file', `"$here/${node.role}.env"`], ['-e', q(`VLLM_HOST_IP=${node.ip}`)]];
   const order = node.role === 'head' ? 'Start this first, then start-worker.sh on the worker node.' : 'Start start-head.sh on the head node first, then this.';
   return [
@@ -96,11 +100,18 @@ function startScript(config: VllmConfig, node: VllmNode, generatedBy: string): s
     ...comment([
       ...header(config, generatedBy),
       `${node.role} node (${node.ip}). ${order} Keep it running: run_cluster.sh removes the container when it exits.`,
-      "run_cluster.sh is vLLM's examples/online_serving/run_cluster.sh; set RUN_CLUSTER to its path if it is elsewhere.",
+      `run_cluster.sh is ${RUN_CLUSTER_UPSTREAM}; set RUN_CLUSTER to its path if it is elsewhere.`,
     ]),
     'set -euo pipefail',
     'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
     `run_cluster="\${RUN_CLUSTER:-${config.runCluster}}"`,
+    `image=${q(config.image)}`,
+    '# run_cluster.sh runs `ray start` in the image; recent vLLM images may not ship Ray, so check first.',
+    'if ! docker run --rm --entrypoint /bin/bash "$image" -c \'command -v ray\' >/dev/null 2>&1; then',
+    `  echo "start-${node.role}.sh: image $image has no ray command (or docker cannot run it)" >&2`,
+    `  printf '%s\\n' ${q(`hint: ${rayFix(config.image)}`)} >&2`,
+    '  exit 1',
+    'fi',
     '# VLLM_HOST_IP is in the env file and also passed with -e: run_cluster.sh reads it from its -e arguments to bind Ray.',
     command(lead, flags),
     '',

@@ -6,6 +6,8 @@ export interface EnvVariable {
   value: string;
   /** One line a person reads: why this value (rendered as a comment in env/shell formats). */
   reason: string;
+  /** The oldest NCCL release that reads this value as meant (lib/config/nccl-upstream.ts), when it matters. */
+  since?: string;
 }
 
 /** A variable the config deliberately leaves unset, and why. */

@@ -9,12 +9,23 @@ import { ncclConfig, type NcclConfig, type NcclConfigOptions } from './nccl.js';
 import { isPlainValue } from './shell.js';
 import type { EnvVariable, RailDecision } from './types.js';
 
-/** Default image: vLLM's own multi-arch image, the one run_cluster.sh's usage names. An NGC vLLM image works the same (--image). */
+/**
+ * Default image: vLLM's own multi-arch image, the one run_cluster.sh's usage names. An NGC vLLM
+ * image works the same (--image). Recent vLLM lists Ray in none of requirements/common.txt and
+ * requirements/cuda.txt, which the image installs, so the image may lack the `ray` command that
+ * run_cluster.sh starts: the generated start scripts check for it first (RAY_CHECK).
+ */
 export const DEFAULT_VLLM_IMAGE = 'vllm/vllm-openai:latest';
 /** Default Hugging Face cache, expanded on each node when the script runs. */
 export const DEFAULT_HF_HOME = '$HOME/.cache/huggingface';
-/** Default path of vLLM's examples/online_serving/run_cluster.sh (relative to where the command runs). */
+/** Default path of vLLM's run_cluster.sh (relative to where the command runs); see {@link RUN_CLUSTER_UPSTREAM}. */
 export const DEFAULT_RUN_CLUSTER = './run_cluster.sh';
+/** Where vLLM keeps run_cluster.sh: examples/ray_serving/ now, examples/online_serving/ in older releases. */
+export const RUN_CLUSTER_UPSTREAM = "vLLM's examples/ray_serving/run_cluster.sh (examples/online_serving/ in older vLLM)";
+/** What to do when the image has no Ray (NVIDIA's Spark playbook installs ray[default] the same way). */
+export function rayFix(image: string): string {
+  return `build an image with Ray: printf 'FROM ${image}\\nRUN pip install "ray[default]"\\n' | docker build -t vllm-ray - ; then pass --image vllm-ray`;
+}
 /** The seed setup's serve settings. */
 export const VLLM_SERVE_DEFAULTS = {
   tensorParallelSize: 2,
@@ -174,7 +185,8 @@ export function vllmConfig(opts: VllmConfigOptions): VllmConfig {
   const notes = [
     ...locate(nccl.rails, headIp, workerIp),
     'start the head first, then the worker; keep both running (run_cluster.sh removes its container when it exits)',
-    'leave out --async-scheduling: it does not work across nodes',
+    '--async-scheduling is left out: some vLLM releases refuse it with --distributed-executor-backend ray (vllm/engine/arg_utils.py); add it only if yours accepts it',
+    `the image must have Ray (run_cluster.sh runs ray start in it; recent vLLM images may not ship it): the start scripts check and stop with the fix: ${rayFix(image)}`,
   ];
   if (nccl.decision.mode === 'dual') {
     notes.push(`dual rail raises raw bandwidth, but ${SEED_TOKENS_NOTE}: compare tok/s against --single before keeping it`);

@@ -78,19 +78,6 @@ export function checkDevInfiniband(ctx: CheckContext): DoctorCheck {
   return check('dev-infiniband', null, 'pass', `${uverbs.length} uverbs device(s) usable, rdma_cm present`, evidence);
 }
 
-/** /etc/nccl.conf sets NCCL variables for every process on the host, silently. */
-export function checkNcclConf(ctx: CheckContext): DoctorCheck {
-  const path = join(ctx.roots.etc, 'nccl.conf');
-  const text = readText(path);
-  if (text === null) return check('nccl-conf', null, 'pass', `no ${path}: the launch environment alone configures NCCL`, [ev(path, '(absent)')]);
-  const settings = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#') && l.includes('='));
-  if (settings.length === 0) return check('nccl-conf', null, 'pass', `${path} exists but sets nothing`, [ev(path, '(no NAME=value lines)')]);
-  return check('nccl-conf', null, 'warn',
-    `${path} sets ${settings.map((s) => s.split('=')[0]).join(', ')}: NCCL loads it at init in every process, so a stale value changes HCAs, GDR or the transport without showing in the launch command`,
-    settings.map((s) => ev(path, s)),
-    `sudo mv ${path} ${path}.disabled (or delete the lines spark-rdma config nccl sets); images can carry one too: docker run --rm <image> cat /etc/nccl.conf`);
-}
-
 /** CmaTotal in /proc/meminfo: 0 means no contiguous memory pool was reserved at boot. */
 export function checkCma(ctx: CheckContext): DoctorCheck {
   const path = join(ctx.roots.proc, 'meminfo');

@@ -5,6 +5,7 @@ import { isZeroGid, parseGid } from '../sysfs/gid.js';
 import { roceMtuForNetdevMtu } from '../sysfs/mtu.js';
 import { readText } from '../sysfs/read.js';
 import type { SysfsGid } from '../sysfs/types.js';
+import { settingOrigin } from './checks-nccl.js';
 import { check, ev, netPath, portPath, type CheckContext } from './context.js';
 import type { DoctorCheck } from './types.js';
 
@@ -30,7 +31,21 @@ function isIpv6Global(g: SysfsGid): boolean {
   return !(bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80); // not fe80::/10
 }
 
-/** The IPv4 RoCE v2 GID exists; IPv6 globals shifting it and NCCL_IB_GID_INDEX in the environment. */
+/** What a GID table entry is, in words (for a pinned NCCL_IB_GID_INDEX that points elsewhere). */
+function describeGid(g: SysfsGid | undefined): string {
+  if (!g) return 'not populated';
+  const bytes = parseGid(g.gid);
+  if (bytes === null || isZeroGid(bytes)) return 'not populated';
+  if (g.ipv4 !== null) return `IPv4 ${g.ipv4} (${g.type ?? 'type unknown'})`;
+  if (isIpv6Global(g)) return `an IPv6 global GID (${g.type ?? 'type unknown'})`;
+  return `the link-local GID (${g.type ?? 'type unknown'})`;
+}
+
+/**
+ * The IPv4 RoCE v2 GID exists; IPv6 globals shifting it; NCCL_IB_GID_INDEX as an NCCL process
+ * here sees it (environment, else NCCL's conf files): -1 (automatic, NCCL >= 2.21) passes, a
+ * fixed index that points elsewhere fails naming the right one.
+ */
 export function checkGid(ctx: CheckContext, rail: Rail): DoctorCheck | null {
   const port = ctx.discovery.devices.find((d) => d.name === rail.device)?.ports.find((p) => p.port === rail.port);
   if (!port || rail.ipv4 === null) return null; // no IPv4 at all: the ipv4 check reports it
@@ -46,12 +61,19 @@ export function checkGid(ctx: CheckContext, rail: Rail): DoctorCheck | null {
   }
   const evidence = gidEv(rail.gidIndex);
   const globals = port.gids.filter((g) => g.index < rail.gidIndex! && g.netdev === rail.netdev && isIpv6Global(g));
-  const pinned = ctx.env.NCCL_IB_GID_INDEX;
-  if (pinned !== undefined && pinned !== '') {
-    evidence.push(ev('environment NCCL_IB_GID_INDEX', pinned));
-    if (Number(pinned) !== rail.gidIndex) {
-      return check('gid', subject, 'fail', `NCCL_IB_GID_INDEX=${pinned} in this environment, but the IPv4 RoCE v2 GID of ${subject} is index ${rail.gidIndex}`, evidence,
-        'unset NCCL_IB_GID_INDEX (NCCL then finds the IPv4 RoCE v2 entry itself)');
+  const setting = ctx.nccl.settings.get('NCCL_IB_GID_INDEX');
+  const pinnedText = setting?.value.trim() ?? '';
+  const pinned = pinnedText === '' ? null : Number(pinnedText);
+  const auto = pinned !== null && Number.isInteger(pinned) && pinned < 0; // NCCL >= 2.21: negative = find it
+  if (setting && pinned !== null) {
+    evidence.push(ev(setting.source === 'environment' ? 'environment NCCL_IB_GID_INDEX' : `${setting.source} NCCL_IB_GID_INDEX`, setting.value));
+    if (!auto && pinned !== rail.gidIndex) {
+      const there = Number.isInteger(pinned) ? `index ${pinned} is ${describeGid(port.gids.find((g) => g.index === pinned))}` : `"${setting.value}" is not an index`;
+      if (Number.isInteger(pinned)) evidence.push(...gidEv(pinned));
+      const where = setting.source === 'environment' ? 'unset it or set' : `delete the line from ${setting.source} or set in the launch environment`;
+      return check('gid', subject, 'fail',
+        `NCCL_IB_GID_INDEX=${setting.value} ${settingOrigin(setting)}, but the IPv4 RoCE v2 GID of ${subject} (${rail.ipv4}) is index ${rail.gidIndex}; ${there}`,
+        evidence, `${where} NCCL_IB_GID_INDEX=-1 (NCCL >= 2.21 then finds index ${rail.gidIndex} itself; spark-rdma config nccl sets -1), or NCCL_IB_GID_INDEX=${rail.gidIndex} for older NCCL`);
     }
   }
   if (globals.length > 0) {
@@ -60,13 +82,15 @@ export function checkGid(ctx: CheckContext, rail: Rail): DoctorCheck | null {
     return check('gid', subject, 'warn',
       `IPv4 RoCE v2 GID of ${rail.ipv4} is index ${rail.gidIndex}, shifted by ${addresses} IPv6 global address${addresses === 1 ? '' : 'es'} ` +
         `(${globals.length} table entr${globals.length === 1 ? 'y' : 'ies'}): ` +
-        'right while NCCL_IB_GID_INDEX stays unset, wrong for anything that hard-codes an index',
-      evidence, `leave NCCL_IB_GID_INDEX unset (spark-rdma config nccl does), or drop the IPv6 globals: sudo ip -6 addr flush dev ${rail.netdev} scope global`);
+        'right while NCCL_IB_GID_INDEX is -1 or unset (automatic), wrong for anything that hard-codes an index',
+      evidence, `keep NCCL_IB_GID_INDEX=-1 or unset (spark-rdma config nccl sets -1), or drop the IPv6 globals: sudo ip -6 addr flush dev ${rail.netdev} scope global`);
   }
-  if (pinned !== undefined && pinned !== '') {
-    return check('gid', subject, 'warn', `NCCL_IB_GID_INDEX=${pinned} matches today, but breaks when addresses change the table`, evidence, 'unset NCCL_IB_GID_INDEX');
+  if (setting && pinned !== null && !auto) {
+    return check('gid', subject, 'warn', `NCCL_IB_GID_INDEX=${setting.value} ${settingOrigin(setting)} matches today, but breaks when addresses change the table`, evidence,
+      'set NCCL_IB_GID_INDEX=-1 (automatic, NCCL >= 2.21)');
   }
-  return check('gid', subject, 'pass', `IPv4 RoCE v2 GID of ${rail.ipv4} at index ${rail.gidIndex}`, evidence);
+  const how = auto ? ` (NCCL_IB_GID_INDEX=${setting!.value} ${settingOrigin(setting!)}: NCCL >= 2.21 finds it)` : '';
+  return check('gid', subject, 'pass', `IPv4 RoCE v2 GID of ${rail.ipv4} at index ${rail.gidIndex}${how}`, evidence);
 }
 
 const number = (text: string | null) => (text !== null && /^\d+$/.test(text) ? Number(text) : null);

@@ -3,6 +3,7 @@ import type { Discovery } from '../rails/discover.js';
 import type { Rail } from '../rails/types.js';
 import type { SysfsDevice, SysfsPort } from '../sysfs/types.js';
 import type { MemlockLimit } from './procfs.js';
+import type { NcclConfFile, NcclSetting } from './nccl-env.js';
 import type { HostRoots } from './roots.js';
 import type { CheckStatus, DoctorCheck, Evidence } from './types.js';
 
@@ -18,6 +19,8 @@ export interface CheckContext {
   memlockNeeded: number;
   /** True when the current user may open the path read-write. */
   canAccess: (path: string) => boolean;
+  /** NCCL's conf files in its reading order, and the NCCL_* values a process here would see. */
+  nccl: { files: NcclConfFile[]; settings: Map<string, NcclSetting> };
 }
 
 /** An Ethernet port with a netdev, with its rail when it is one. */

@@ -5,7 +5,9 @@ import type { SysfsRootOptions } from '../sysfs/root.js';
 import { checkDevices, checkRails } from './checks-machine.js';
 import { checkIpv4, checkLinks } from './checks-ports.js';
 import { checkGid, checkMtu, checkPcie } from './checks-rails.js';
-import { checkCma, checkDevInfiniband, checkMemlock, checkNcclConf } from './checks-host.js';
+import { checkCma, checkDevInfiniband, checkMemlock } from './checks-host.js';
+import { checkNcclConf, checkNcclIbDisable, checkNcclIbHca } from './checks-nccl.js';
+import { effectiveNcclSettings, ncclConfFiles } from './nccl-env.js';
 import type { CheckContext } from './context.js';
 import { readIpcLock, readMemlock, type MemlockLimit } from './procfs.js';
 import { resolveHostRoots, type HostRootOptions } from './roots.js';
@@ -39,7 +41,7 @@ function defaultAccess(path: string): boolean {
  * Checks this machine for what RoCE with NCCL needs, each with pass/warn/fail, the files read
  * and the fix. Reads /sys, /proc, /etc and /dev under redirectable roots (sysfsRoot /
  * SPARK_RDMA_SYSFS_ROOT, procRoot / SPARK_RDMA_PROC_ROOT, etcRoot / SPARK_RDMA_ETC_ROOT,
- * devRoot / SPARK_RDMA_DEV_ROOT). A redirected sysfs root is read without verbs calls.
+ * devRoot / SPARK_RDMA_DEV_ROOT, homeDir / SPARK_RDMA_HOME_DIR for ~/.nccl.conf). A redirected sysfs root is read without verbs calls.
  */
 export function doctor(opts: DoctorOptions = {}): DoctorReport {
   const needed = opts.memlockNeeded ?? DEFAULT_MEMLOCK_NEEDED;
@@ -51,10 +53,13 @@ export function doctor(opts: DoctorOptions = {}): DoctorReport {
     ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}),
     ...(opts.env !== undefined ? { env: opts.env } : {}),
   });
+  const env = opts.env ?? process.env;
+  const ncclFiles = ncclConfFiles(env, roots.home, roots.etc);
   const ctx: CheckContext = {
     discovery,
     roots,
-    env: opts.env ?? process.env,
+    env,
+    nccl: { files: ncclFiles, settings: effectiveNcclSettings(env, ncclFiles) },
     memlock: (opts.readMemlock ?? (() => readMemlock(roots.proc)))(),
     capabilities: readIpcLock(roots.proc),
     memlockNeeded: needed,
@@ -70,6 +75,8 @@ export function doctor(opts: DoctorOptions = {}): DoctorReport {
     checkMemlock(ctx),
     checkDevInfiniband(ctx),
     checkNcclConf(ctx),
+    checkNcclIbHca(ctx),
+    checkNcclIbDisable(ctx),
     checkCma(ctx),
   ].filter((c): c is DoctorCheck => c !== null);
   const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0 };

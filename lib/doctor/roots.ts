@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 
 // Like SPARK_RDMA_SYSFS_ROOT for /sys, each of /proc, /etc and /dev can be pointed at a fake
@@ -6,6 +7,8 @@ import { resolve } from 'node:path';
 export const PROC_ROOT_ENV = 'SPARK_RDMA_PROC_ROOT';
 export const ETC_ROOT_ENV = 'SPARK_RDMA_ETC_ROOT';
 export const DEV_ROOT_ENV = 'SPARK_RDMA_DEV_ROOT';
+/** The home directory whose .nccl.conf NCCL reads (NCCL takes it from the passwd entry, not $HOME). */
+export const HOME_DIR_ENV = 'SPARK_RDMA_HOME_DIR';
 
 export interface HostRootOptions {
   /** procfs to read instead of /proc (self/limits, meminfo); else $SPARK_RDMA_PROC_ROOT. */
@@ -14,6 +17,8 @@ export interface HostRootOptions {
   etcRoot?: string;
   /** Directory to read instead of /dev (infiniband/uverbs*, rdma_cm); else $SPARK_RDMA_DEV_ROOT. */
   devRoot?: string;
+  /** Home directory of ~/.nccl.conf; else $SPARK_RDMA_HOME_DIR, else this user's passwd home. */
+  homeDir?: string;
   env?: Record<string, string | undefined>;
 }
 
@@ -21,11 +26,20 @@ export interface HostRoots {
   proc: string;
   etc: string;
   dev: string;
+  home: string;
 }
 
 function pick(option: string | undefined, variable: string, fallback: string, env: Record<string, string | undefined>): string {
   const fromEnv = env[variable];
   return resolve(option ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : fallback));
+}
+
+function passwdHome(): string {
+  try {
+    return userInfo().homedir;
+  } catch {
+    return '/root';
+  }
 }
 
 /** Option, else environment variable (empty = unset), else the real directory. */
@@ -35,5 +49,6 @@ export function resolveHostRoots(opts: HostRootOptions = {}): HostRoots {
     proc: pick(opts.procRoot, PROC_ROOT_ENV, '/proc', env),
     etc: pick(opts.etcRoot, ETC_ROOT_ENV, '/etc', env),
     dev: pick(opts.devRoot, DEV_ROOT_ENV, '/dev', env),
+    home: pick(opts.homeDir, HOME_DIR_ENV, passwdHome(), env),
   };
 }

@@ -8,7 +8,7 @@ export interface Evidence {
 }
 
 export interface DoctorCheck {
-  /** Stable check name: rdma-devices, rails, link, ipv4, mtu, gid, pcie, memlock, dev-infiniband, nccl-conf, cma. */
+  /** Stable check name: rdma-devices, rails, link, ipv4, mtu, gid, pcie, memlock, dev-infiniband, nccl-conf, nccl-ib-hca, nccl-ib-disable, cma. */
   id: string;
   /** What the check is about (a netdev, `device:port`, a port's functions), null for the machine. */
   subject: string | null;
@@ -25,6 +25,6 @@ export interface DoctorReport {
   ok: boolean;
   counts: Record<CheckStatus, number>;
   /** The roots every file was read under. */
-  roots: { sysfs: string; proc: string; etc: string; dev: string };
+  roots: { sysfs: string; proc: string; etc: string; dev: string; home: string };
   checks: DoctorCheck[];
 }

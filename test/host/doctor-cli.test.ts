@@ -22,7 +22,7 @@ async function run(argv: string[], env: Record<string, string> = {}) {
   const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env });
   return { code, stdout, stderr };
 }
-const rootFlags = (t: HostTree) => ['--sysfs-root', t.sysfs, '--proc-root', t.proc, '--etc-root', t.etc, '--dev-root', t.dev];
+const rootFlags = (t: HostTree) => ['--sysfs-root', t.sysfs, '--proc-root', t.proc, '--etc-root', t.etc, '--dev-root', t.dev, '--home-dir', t.home];
 
 describe('spark-rdma doctor', () => {
   it('healthy machine: exit 0, text report', async () => {
@@ -45,7 +45,7 @@ describe('spark-rdma doctor', () => {
     const report = JSON.parse(r.stdout) as DoctorReport;
     expect(report.ok).toBe(false);
     expect(report.counts.fail).toBe(2);
-    expect(report.roots).toEqual({ sysfs: t.sysfs, proc: t.proc, etc: t.etc, dev: t.dev });
+    expect(report.roots).toEqual({ sysfs: t.sysfs, proc: t.proc, etc: t.etc, dev: t.dev, home: t.home });
     expect(report.checks.find((c) => c.id === 'memlock')!.status).toBe('fail');
     expect(r.stderr).toBe('spark-rdma: doctor: 2 checks failed: link roceP2p1s0f1:1 (enP2p1s0f1np1), memlock\n');
   });
@@ -53,10 +53,10 @@ describe('spark-rdma doctor', () => {
   it('reads the roots from SPARK_RDMA_SYSFS_ROOT, _PROC_ROOT, _ETC_ROOT and _DEV_ROOT', async () => {
     const t = host(dgxSparkNode(), { ncclConf: 'NCCL_NET=Socket\n', devInfiniband: null });
     const r = await run(['doctor', '--json'], {
-      SPARK_RDMA_SYSFS_ROOT: t.sysfs, SPARK_RDMA_PROC_ROOT: t.proc, SPARK_RDMA_ETC_ROOT: t.etc, SPARK_RDMA_DEV_ROOT: t.dev,
+      SPARK_RDMA_SYSFS_ROOT: t.sysfs, SPARK_RDMA_PROC_ROOT: t.proc, SPARK_RDMA_ETC_ROOT: t.etc, SPARK_RDMA_DEV_ROOT: t.dev, SPARK_RDMA_HOME_DIR: t.home,
     });
     const report = JSON.parse(r.stdout) as DoctorReport;
-    expect(report.roots).toEqual({ sysfs: t.sysfs, proc: t.proc, etc: t.etc, dev: t.dev });
+    expect(report.roots).toEqual({ sysfs: t.sysfs, proc: t.proc, etc: t.etc, dev: t.dev, home: t.home });
     expect(report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.status} ${c.id}`)).toEqual(['fail dev-infiniband', 'warn nccl-conf']);
     expect(r.code).toBe(1);
   });

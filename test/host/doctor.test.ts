@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, type DoctorOptions } from '../../lib/doctor/doctor.js';
@@ -20,7 +21,7 @@ function host(machine: MachineSpec, spec: HostSpec = {}): HostTree {
 }
 
 function diagnose(t: HostTree, extra: Partial<DoctorOptions> = {}): DoctorReport {
-  return doctor({ sysfsRoot: t.sysfs, procRoot: t.proc, etcRoot: t.etc, devRoot: t.dev, env: {}, ...extra });
+  return doctor({ sysfsRoot: t.sysfs, procRoot: t.proc, etcRoot: t.etc, devRoot: t.dev, homeDir: t.home, env: {}, ...extra });
 }
 
 const find = (r: DoctorReport, id: string, subject?: string): DoctorCheck => {
@@ -94,7 +95,7 @@ describe('doctor on broken machines: each fault found, with its evidence and fix
     expect(r.ok).toBe(false);
   });
 
-  it('IPv6 globals: warn that the IPv4 RoCE v2 GID moved to index 5; a pinned NCCL_IB_GID_INDEX=3 fails', () => {
+  it('IPv6 globals: warn that the IPv4 RoCE v2 GID moved to index 5; a pinned NCCL_IB_GID_INDEX=3 fails naming index 5; -1 passes', () => {
     const t = host(brokenSpark.ipv6Globals());
     const r = diagnose(t);
     expect(notPassing(r)).toEqual(['warn gid rocep1s0f1:1', 'warn gid roceP2p1s0f1:1']);
@@ -102,11 +103,19 @@ describe('doctor on broken machines: each fault found, with its evidence and fix
     expect(c.summary).toContain('is index 5, shifted by 1 IPv6 global address (2 table entries)');
     expect(c.evidence.map((e) => e.value)).toContain('2001:0db8:0100:0000:0000:0000:0000:0010 (IPv6 global, RoCE v1)');
     expect(c.evidence[0]).toEqual({ path: join(t.sysfs, 'class', 'infiniband', 'rocep1s0f1', 'ports', '1', 'gids', '5'), value: '0000:0000:0000:0000:0000:ffff:c0a8:640a' });
-    expect(c.fix).toContain('leave NCCL_IB_GID_INDEX unset');
+    expect(c.fix).toContain('keep NCCL_IB_GID_INDEX=-1 or unset');
     const pinned = diagnose(t, { env: { NCCL_IB_GID_INDEX: '3' } });
-    expect(find(pinned, 'gid', 'rocep1s0f1:1').status).toBe('fail');
-    expect(find(pinned, 'gid', 'rocep1s0f1:1').summary).toBe('NCCL_IB_GID_INDEX=3 in this environment, but the IPv4 RoCE v2 GID of rocep1s0f1:1 is index 5');
+    const p = find(pinned, 'gid', 'rocep1s0f1:1');
+    expect(p.status).toBe('fail');
+    expect(p.summary).toBe('NCCL_IB_GID_INDEX=3 in this environment, but the IPv4 RoCE v2 GID of rocep1s0f1:1 (192.168.100.10) is index 5; index 3 is an IPv6 global GID (RoCE v2)');
+    expect(p.fix).toBe('unset it or set NCCL_IB_GID_INDEX=-1 (NCCL >= 2.21 then finds index 5 itself; spark-rdma config nccl sets -1), or NCCL_IB_GID_INDEX=5 for older NCCL');
     expect(pinned.ok).toBe(false);
+    // -1 is NCCL's automatic choice (2.21+), what spark-rdma config nccl emits: not a pin.
+    const auto = diagnose(t, { env: { NCCL_IB_GID_INDEX: '-1' } });
+    expect(notPassing(auto)).toEqual(['warn gid rocep1s0f1:1', 'warn gid roceP2p1s0f1:1']);
+    const healthy = diagnose(host(dgxSparkNode()), { env: { NCCL_IB_GID_INDEX: '-1' } });
+    expect(notPassing(healthy)).toEqual([]);
+    expect(find(healthy, 'gid', 'rocep1s0f1:1').summary).toBe('IPv4 RoCE v2 GID of 192.168.100.10 at index 3 (NCCL_IB_GID_INDEX=-1 in this environment: NCCL >= 2.21 finds it)');
   });
 
   it('RoCE v1 only: fail on the GID check', () => {
@@ -139,15 +148,63 @@ describe('doctor on broken machines: each fault found, with its evidence and fix
     expect(c.fix).toContain('fwupdmgr');
   });
 
-  it('/etc/nccl.conf present: warn, naming the variables it sets', () => {
-    const t = host(dgxSparkNode(), { ncclConf: '# from an old image\nNCCL_IB_HCA=mlx5_0\nNCCL_NET_GDR_LEVEL=PHB\n' });
+  it('/etc/nccl.conf present: warn, naming what applies; an HCA that is no device here fails naming the right value', () => {
+    const t = host(dgxSparkNode(), { ncclConf: '# from an old image\nNCCL_IB_HCA=mlx5_0\nNCCL_NET_GDR_LEVEL=PHB\nNCCL_TOPO_FILE=/opt/topo.xml\n' });
     const r = diagnose(t);
-    expect(notPassing(r)).toEqual(['warn nccl-conf']);
+    const etcConf = join(t.etc, 'nccl.conf');
+    expect(notPassing(r)).toEqual(['warn nccl-conf', 'fail nccl-ib-hca']);
     const c = find(r, 'nccl-conf');
-    expect(c.summary).toContain(`${join(t.etc, 'nccl.conf')} sets NCCL_IB_HCA, NCCL_NET_GDR_LEVEL`);
-    expect(c.evidence.map((e) => e.value)).toEqual(['NCCL_IB_HCA=mlx5_0', 'NCCL_NET_GDR_LEVEL=PHB']);
-    expect(c.fix).toContain(`sudo mv ${join(t.etc, 'nccl.conf')}`);
+    expect(c.summary).toContain('NCCL reads ~/.nccl.conf, then /etc/nccl.conf with setenv(name, value, 0): the environment always wins');
+    expect(c.summary).toContain('spark-rdma config nccl does not set NCCL_TOPO_FILE=/opt/topo.xml, so these apply to every NCCL process here, even with its environment');
+    expect(c.summary).toContain('NCCL_IB_HCA=mlx5_0, NCCL_NET_GDR_LEVEL=PHB apply only where the launch environment lacks them');
+    expect(c.evidence.map((e) => e.value)).toEqual(['(absent)', 'NCCL_IB_HCA=mlx5_0', 'NCCL_NET_GDR_LEVEL=PHB', 'NCCL_TOPO_FILE=/opt/topo.xml']);
+    expect(c.fix).toContain(`sudo mv ${etcConf} ${etcConf}.disabled`);
+    const hca = find(r, 'nccl-ib-hca');
+    expect(hca.summary).toBe(
+      `NCCL_IB_HCA=mlx5_0 from ${etcConf} selects none of this machine's rails (rocep1s0f1:1, roceP2p1s0f1:1); there is no device mlx5_0 here: ` +
+        'NCCL logs "NET/IB : No device found." and, with NCCL_NET=IB, aborts (else falls back to sockets)');
+    expect(hca.fix).toBe(`delete the NCCL_IB_HCA line from ${etcConf}, or set NCCL_IB_HCA==rocep1s0f1:1,roceP2p1s0f1:1 (dual rail) or ==rocep1s0f1:1 (single); spark-rdma config nccl writes it`);
+    expect(r.ok).toBe(false);
     expect(find(diagnose(host(dgxSparkNode(), { ncclConf: '# nothing\n' })), 'nccl-conf').status).toBe('pass');
+  });
+
+  it('NCCL conf files in NCCL\'s order: the environment wins, NCCL_CONF_FILE replaces ~/.nccl.conf, the first file wins over /etc/nccl.conf', () => {
+    const t = host(dgxSparkNode(), {
+      userNcclConf: 'NCCL_IB_GID_INDEX=3\nNCCL_NET=Socket\n',
+      ncclConf: 'NCCL_IB_GID_INDEX=0\nNCCL_IB_DISABLE=1\n',
+    });
+    const home = join(t.home, '.nccl.conf');
+    const etcConf = join(t.etc, 'nccl.conf');
+    // ~/.nccl.conf comes first: its NCCL_IB_GID_INDEX=3 wins over /etc's 0; 3 is right on this node today, so it only warns.
+    const r = diagnose(t);
+    expect(find(r, 'gid', 'rocep1s0f1:1').summary).toBe(`NCCL_IB_GID_INDEX=3 from ${home} matches today, but breaks when addresses change the table`);
+    expect(find(r, 'nccl-ib-disable').status).toBe('fail');
+    expect(find(r, 'nccl-ib-disable').summary).toBe(`NCCL_IB_DISABLE=1 from ${etcConf} turns off the IB/RoCE transport: NCCL runs over TCP sockets, or with NCCL_NET=IB aborts`);
+    expect(find(r, 'nccl-ib-disable').fix).toBe(`delete the NCCL_IB_DISABLE line from ${etcConf} (or set NCCL_IB_DISABLE=0 in the launch environment)`);
+    // The environment wins: the same files with NCCL_IB_GID_INDEX=-1 and NCCL_IB_DISABLE=0 in the environment pass.
+    const env = diagnose(t, { env: { NCCL_IB_GID_INDEX: '-1', NCCL_IB_DISABLE: '0' } });
+    expect(find(env, 'gid', 'rocep1s0f1:1').status).toBe('pass');
+    expect(env.checks.some((c) => c.id === 'nccl-ib-disable')).toBe(false);
+    // NCCL_CONF_FILE replaces ~/.nccl.conf (not /etc/nccl.conf): its index 5 is wrong here and fails, naming 3.
+    const own = join(t.home, 'own.conf');
+    writeFileSync(own, 'NCCL_IB_GID_INDEX=5\n');
+    const custom = diagnose(t, { env: { NCCL_CONF_FILE: own } });
+    const gid = find(custom, 'gid', 'rocep1s0f1:1');
+    expect(gid.status).toBe('fail');
+    expect(gid.summary).toBe(`NCCL_IB_GID_INDEX=5 from ${own}, but the IPv4 RoCE v2 GID of rocep1s0f1:1 (192.168.100.10) is index 3; index 5 is not populated`);
+    expect(gid.fix).toContain(`delete the line from ${own} or set in the launch environment NCCL_IB_GID_INDEX=-1`);
+    const conf = find(custom, 'nccl-conf');
+    expect(conf.summary).toContain('NCCL reads NCCL_CONF_FILE, then /etc/nccl.conf');
+    expect(conf.evidence.map((e) => e.path)).toEqual([`${own} (NCCL_CONF_FILE)`, `${etcConf} (/etc/nccl.conf)`, `${etcConf} (/etc/nccl.conf)`]);
+  });
+
+  it('NCCL_IB_HCA: exact names pass; a prefix that also catches another device warns', () => {
+    const t = host(dgxSparkNode());
+    expect(find(diagnose(t, { env: { NCCL_IB_HCA: '=rocep1s0f1:1,roceP2p1s0f1:1' } }), 'nccl-ib-hca').status).toBe('pass');
+    const prefix = find(diagnose(t, { env: { NCCL_IB_HCA: 'roce' } }), 'nccl-ib-hca');
+    expect(prefix.status).toBe('warn');
+    expect(prefix.summary).toContain('also selects rocep1s0f1, roceP2p1s0f1 by prefix');
+    expect(find(diagnose(t, { env: { NCCL_IB_HCA: '^rocep1s0f1,roceP2p1s0f1' } }), 'nccl-ib-hca').status).toBe('fail');
   });
 
   it('CmaTotal 0 and a kernel without CMA: warn', () => {

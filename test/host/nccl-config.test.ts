@@ -50,9 +50,10 @@ describe.each(LAYOUTS)('NCCL config on a DGX Spark pair, IP layout %s', (layout)
     expect(env.NCCL_SOCKET_IFNAME).toBe('enp1s0f1np1');
     expect(env.GLOO_SOCKET_IFNAME).toBe('enp1s0f1np1');
     expect(env.UCX_NET_DEVICES).toBe('enp1s0f1np1');
-    expect(env).not.toHaveProperty('NCCL_IB_GID_INDEX');
+    expect(env.NCCL_IB_GID_INDEX).toBe('-1');
+    expect(env).not.toHaveProperty('NCCL_CROSS_NIC');
     expect(env).not.toHaveProperty('NCCL_DEBUG');
-    expect(Object.keys(env)).toHaveLength(9);
+    expect(Object.keys(env)).toHaveLength(10);
   });
 
   it('dual rail from measurements: both functions in rail order, same on both nodes', () => {
@@ -61,7 +62,10 @@ describe.each(LAYOUTS)('NCCL config on a DGX Spark pair, IP layout %s', (layout)
     expect(a!.decision.source).toBe('measured');
     expect(envOf(a!).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
     expect(envOf(a!).NCCL_SOCKET_IFNAME).toBe('enp1s0f1np1');
+    expect(envOf(a!).NCCL_CROSS_NIC).toBe('0');
     expect(envOf(b!)).toEqual(envOf(a!));
+    const crossNic = a!.variables.find((v) => v.name === 'NCCL_CROSS_NIC')!.reason;
+    expect(crossNic.includes('(as here)')).toBe(layout === 'subnet-per-function');
   });
 });
 
@@ -126,21 +130,49 @@ describe('NCCL config: rail selection', () => {
     expect(envOf(c).UCX_NET_DEVICES).toBe('rail0');
   });
 
-  it('NCCL_IB_GID_INDEX stays unset, with the index NCCL will find (shifted by IPv6 globals) in the reason', () => {
+  it('NCCL_IB_GID_INDEX=-1 (automatic, NCCL >= 2.21), with the index NCCL will find (shifted by IPv6 globals) in the reason', () => {
     const plain = ncclConfig({ sysfsRoot: spark, railCount: 2 });
-    expect(plain.unset.map((u) => u.name)).toEqual(['NCCL_IB_GID_INDEX']);
-    expect(plain.unset[0]!.reason).toContain('rocep1s0f1 3, roceP2p1s0f1 3');
-    expect(plain.unset[0]!.reason).toContain('IPv6 global addresses shift the table');
+    expect(plain.unset).toEqual([]);
+    const gid = plain.variables.find((v) => v.name === 'NCCL_IB_GID_INDEX')!;
+    expect(gid.value).toBe('-1');
+    expect(gid.since).toBe('2.21');
+    expect(gid.reason).toContain('here: rocep1s0f1 3, roceP2p1s0f1 3');
+    expect(gid.reason).toContain('env files cannot unset a stale value');
+    expect(gid.reason).toContain('NCCL before 2.21 has no automatic choice (default index 0, the link-local GID)');
     const shifted = ncclConfig({ sysfsRoot: tree(brokenSpark.ipv6Globals()) });
-    expect(shifted.unset[0]!.reason).toContain('rocep1s0f1 5');
+    expect(shifted.variables.find((v) => v.name === 'NCCL_IB_GID_INDEX')!.reason).toContain('here: rocep1s0f1 5');
+  });
+
+  it('NCCL_NET_GDR_C2C is explained as redundant with GDR_LEVEL=LOC, with its version floors', () => {
+    const c2c = ncclConfig({ sysfsRoot: spark }).variables.find((v) => v.name === 'NCCL_NET_GDR_C2C')!;
+    expect(c2c.since).toBe('2.26.2');
+    expect(c2c.reason).toMatch(/^redundant with NCCL_NET_GDR_LEVEL=LOC/);
+    expect(c2c.reason).toContain('2.27.3 turned it on by default');
+    expect(c2c.reason).not.toContain('overrides');
+  });
+
+  it('the notes state the version floors and that the environment wins over NCCL conf files', () => {
+    const notes = ncclConfig({ sysfsRoot: spark }).notes.join('\n');
+    expect(notes).toContain('needs NCCL >= 2.21 (NCCL_IB_GID_INDEX=-1 = automatic)');
+    expect(notes).toContain('NCCL_NET_GDR_C2C exists from 2.26.2');
+    expect(notes).toContain('NCCL_NET_PLUGIN=none is a keyword from 2.28.3');
+    expect(notes).toContain('NCCL_CONF_FILE (else ~/.nccl.conf), then /etc/nccl.conf, without overriding the environment');
+    expect(notes).toContain('whatever such a file sets that this config leaves out (NCCL_IB_DISABLE, NCCL_TOPO_FILE');
   });
 
   it('--debug-nccl adds NCCL_DEBUG=INFO and NCCL_DEBUG_SUBSYS=INIT,NET; the log check names each rail', () => {
     const c = ncclConfig({ sysfsRoot: spark, railCount: 2, debug: true });
     expect(envOf(c).NCCL_DEBUG).toBe('INFO');
     expect(envOf(c).NCCL_DEBUG_SUBSYS).toBe('INIT,NET');
-    expect(c.verify.expect).toEqual(['Using network IB', 'NET/IB : Using', 'rocep1s0f1:1/RoCE', 'roceP2p1s0f1:1/RoCE', 'via NET/IB/']);
-    expect(c.verify.reject.map((r) => r.text)).toEqual(['/GDRDMA', 'Using network Socket', 'NET/Socket', 'NET/Plugin']);
+    expect(c.verify.expect).toEqual(['Using network IB', 'rocep1s0f1:1/RoCE', 'roceP2p1s0f1:1/RoCE', 'via NET/IB/']);
+    // Only lines that mean a plugin really loaded: "NET/Plugin: Could not find: ... libnccl-net-none.so"
+    // is what NCCL 2.22-2.27 print when NCCL_NET_PLUGIN=none works (src/plugin/plugin_open.cc).
+    expect(c.verify.reject.map((r) => r.text)).toEqual([
+      '/GDRDMA', 'Using network Socket', 'via NET/Socket', 'NET/IB : No device found.', 'Failed to initialize any NET plugin', 'Error: network IB not found.',
+      'NET/Plugin: Loaded net plugin', 'Successfully loaded external',
+    ]);
+    const healthy = 'spark-a:1234:1234 [0] NCCL INFO NET/Plugin: Could not find: libnccl-net-none.so. ';
+    expect(c.verify.reject.some((r) => healthy.includes(r.text))).toBe(false);
   });
 });
 
@@ -186,12 +218,13 @@ describe('NCCL config formats, read back by bash and by the docker env-file rule
     expect(text.split('\n')[0]).toBe('# NCCL environment for host-staged RoCE (GPUDirect RDMA off), generated by spark-rdma config nccl');
     expect(text).toContain('# rails: rail 0 rocep1s0f1:1 (enp1s0f1np1, 192.168.100.10); rail 1 roceP2p1s0f1:1 (enP2p1s0f1np1, 192.168.101.10)');
     expect(text).toContain('# rail choice (measured): dual rail: 2 rails measured 189.9 Gb/s');
-    expect(text).toContain('# NCCL_IB_GID_INDEX is left unset: NCCL finds the IPv4 RoCE v2 GID itself (here: rocep1s0f1 3, roceP2p1s0f1 3)');
+    expect(text).toContain('\nNCCL_IB_GID_INDEX=-1\n');
+    expect(text).toContain('# -1 = NCCL finds the IPv4 RoCE v2 GID itself (NCCL >= 2.21; here: rocep1s0f1 3, roceP2p1s0f1 3)');
     expect(text).toContain('#   must appear:     via NET/IB/');
     expect(text).toContain('#   must not appear: /GDRDMA');
   });
 
-  it('shell: sourcing exports the variables and unsets a stale NCCL_IB_GID_INDEX', () => {
+  it('shell: sourcing exports the variables and overrides a stale NCCL_IB_GID_INDEX', () => {
     const path = join(dir, 'nccl.sh');
     writeFileSync(path, renderNcclConfig(config, 'shell'));
     expect(sourcedEnv(path, { NCCL_IB_GID_INDEX: '3' })).toEqual(envOf(config));
@@ -230,7 +263,8 @@ describe('NCCL config formats, read back by bash and by the docker env-file rule
     expect(json.env).toEqual(envOf(config));
     expect(json.variables.every((v: { reason: string }) => v.reason.length > 10)).toBe(true);
     expect(json.decision.comparison.speedup).toBeCloseTo(189.9 / 97.3, 10);
-    expect(json.unset[0].name).toBe('NCCL_IB_GID_INDEX');
+    expect(json.env.NCCL_IB_GID_INDEX).toBe('-1');
+    expect(json.variables.find((v: { name: string }) => v.name === 'NCCL_IB_GID_INDEX').since).toBe('2.21');
     expect(json.verify.expect).toContain('via NET/IB/');
   });
 

@@ -71,10 +71,21 @@ describe.each(LAYOUTS)('vLLM config for a DGX Spark pair, IP layout %s', (layout
       expect(env.RAY_memory_monitor_refresh_ms).toBe('0');
       expect(env.VLLM_SLEEP_WHEN_IDLE).toBe('1');
       expect(env.OMP_NUM_THREADS).toBe('1');
-      expect(env).not.toHaveProperty('NCCL_IB_GID_INDEX');
-      expect(Object.keys(env)).toHaveLength(15);
+      expect(env.NCCL_IB_GID_INDEX).toBe('-1');
+      expect(Object.keys(env)).toHaveLength(16);
     }
     expect(c.notes[0]).toBe(node === 0 ? `this machine is the head (enp1s0f1np1 has ${headIp})` : `this machine is the worker (enp1s0f1np1 has ${workerIp})`);
+  });
+
+  it('notes: run_cluster.sh lives in examples/ray_serving, the image needs Ray, async scheduling depends on the vLLM release', () => {
+    const c = vllmConfig({ sysfsRoot: roots[0]!, headIp: '192.168.100.10', workerIp: '192.168.100.11', model: 'Qwen/Qwen3-32B' });
+    const notes = c.notes.join('\n');
+    expect(notes).toContain('--async-scheduling is left out: some vLLM releases refuse it with --distributed-executor-backend ray');
+    expect(notes).toContain('the image must have Ray');
+    expect(notes).toContain(`FROM ${DEFAULT_VLLM_IMAGE}`);
+    const text = renderVllmCommands(c);
+    expect(text).toContain("vLLM's examples/ray_serving/run_cluster.sh (examples/online_serving/ in older vLLM)");
+    expect(text).toContain(`docker run --rm --entrypoint /bin/bash ${DEFAULT_VLLM_IMAGE} -c 'command -v ray'`);
   });
 
   it('the run_cluster.sh command per node: image, head IP, role, HF cache, then the RDMA docker args and -e pairs', () => {
@@ -232,10 +243,12 @@ describe('vLLM commands and scripts, run by bash against stub run_cluster.sh and
 
   it.each(['head', 'worker'] as const)('start-%s.sh hands run_cluster.sh the RDMA args, its env file and VLLM_HOST_IP', (role) => {
     const work = tempDir();
-    const { bin, log } = makeStubs(work, ['run_cluster.sh']);
+    const { bin, log } = makeStubs(work, ['run_cluster.sh', 'docker']);
     const r = runWithStubs(join(dir, 'out', `start-${role}.sh`), [], { bin, cwd: work, env: { RUN_CLUSTER: join(bin, 'run_cluster.sh') } });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    // First it checks the image has Ray (run_cluster.sh runs `ray start` in it).
+    expect(readFileSync(join(log, 'docker.0'), 'utf8').trimEnd().split('\n')).toEqual(['run', '--rm', '--entrypoint', '/bin/bash', DEFAULT_VLLM_IMAGE, '-c', 'command -v ray']);
     const argv = readFileSync(join(log, 'run_cluster.sh.0'), 'utf8').trimEnd().split('\n');
     expect(argv).toEqual([
       DEFAULT_VLLM_IMAGE, '192.168.100.10', `--${role}`, '/home/spark/.cache/huggingface',
@@ -243,6 +256,19 @@ describe('vLLM commands and scripts, run by bash against stub run_cluster.sh and
       '--env-file', join(dir, 'out', `${role}.env`),
       '-e', `VLLM_HOST_IP=${role === 'head' ? '192.168.100.10' : '192.168.100.11'}`,
     ]);
+  });
+
+  it('start-head.sh stops with the fix when the image has no Ray, before run_cluster.sh starts anything', () => {
+    const work = tempDir();
+    const { bin, log } = makeStubs(work, ['run_cluster.sh']);
+    // A docker whose image lacks ray: `command -v ray` fails inside it.
+    writeFileSync(join(bin, 'docker'), '#!/usr/bin/env bash\nexit 1\n');
+    chmodSync(join(bin, 'docker'), 0o755);
+    const r = runWithStubs(join(dir, 'out', 'start-head.sh'), [], { bin, cwd: work, env: { RUN_CLUSTER: join(bin, 'run_cluster.sh') } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`start-head.sh: image ${DEFAULT_VLLM_IMAGE} has no ray command`);
+    expect(r.stderr).toContain(`hint: build an image with Ray: printf 'FROM ${DEFAULT_VLLM_IMAGE}\\nRUN pip install "ray[default]"\\n' | docker build -t vllm-ray -`);
+    expect(readdirSync(log)).toEqual([]);
   });
 
   it('serve.sh finds the node-* container and runs vllm serve in it; fails clearly without one', () => {

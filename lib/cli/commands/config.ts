@@ -162,7 +162,7 @@ export const command: CliCommand = {
         .requiredOption('--model <name>', 'model to serve, e.g. Qwen/Qwen3-32B')
         .option('--image <image>', `container image (default ${DEFAULT_VLLM_IMAGE}; an NGC vLLM image works the same)`)
         .option('--hf-home <dir>', `Hugging Face cache on each node (default ${DEFAULT_HF_HOME})`)
-        .option('--run-cluster <path>', `vLLM's examples/online_serving/run_cluster.sh (default ${DEFAULT_RUN_CLUSTER})`)
+        .option('--run-cluster <path>', `vLLM's examples/ray_serving/run_cluster.sh (default ${DEFAULT_RUN_CLUSTER})`)
         .option('--tensor-parallel-size <n>', `vllm serve --tensor-parallel-size (default ${VLLM_SERVE_DEFAULTS.tensorParallelSize})`)
         .option('--gpu-memory-utilization <x>', `vllm serve --gpu-memory-utilization (default ${VLLM_SERVE_DEFAULTS.gpuMemoryUtilization.toFixed(2)})`)
         .option('--kv-cache-dtype <dtype>', `vllm serve --kv-cache-dtype (default ${VLLM_SERVE_DEFAULTS.kvCacheDtype})`)

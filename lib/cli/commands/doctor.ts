@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { doctor, DEFAULT_MEMLOCK_NEEDED } from '../../doctor/doctor.js';
 import { renderDoctorText } from '../../doctor/render.js';
-import { DEV_ROOT_ENV, ETC_ROOT_ENV, PROC_ROOT_ENV } from '../../doctor/roots.js';
+import { DEV_ROOT_ENV, ETC_ROOT_ENV, HOME_DIR_ENV, PROC_ROOT_ENV } from '../../doctor/roots.js';
 import { RdmaError } from '../../errors.js';
 import { formatByteSize, parseByteSize } from '../../report/units.js';
 import type { CliCommand, CliContext } from '../command.js';
@@ -14,6 +14,7 @@ interface DoctorFlags {
   procRoot?: string;
   etcRoot?: string;
   devRoot?: string;
+  homeDir?: string;
   memlockNeeded?: string;
 }
 
@@ -24,6 +25,7 @@ function run(ctx: CliContext, flags: DoctorFlags): void {
     ...(flags.procRoot !== undefined ? { procRoot: flags.procRoot } : {}),
     ...(flags.etcRoot !== undefined ? { etcRoot: flags.etcRoot } : {}),
     ...(flags.devRoot !== undefined ? { devRoot: flags.devRoot } : {}),
+    ...(flags.homeDir !== undefined ? { homeDir: flags.homeDir } : {}),
     ...(flags.memlockNeeded !== undefined ? { memlockNeeded: parseByteSize(flags.memlockNeeded, { min: 0, what: '--memlock-needed' }) } : {}),
   });
   ctx.out(flags.json ? JSON.stringify(withSchema('doctor', report), null, 2) : renderDoctorText(report));
@@ -39,13 +41,14 @@ export const command: CliCommand = {
   register(program: Command, ctx: CliContext) {
     program
       .command('doctor')
-      .description('check what RoCE with NCCL needs here: IPv4 on both functions, MTU, carrier, GID, PCIe width, memlock, /dev/infiniband, /etc/nccl.conf, CMA')
+      .description('check what RoCE with NCCL needs here: IPv4 on both functions, MTU, carrier, GID, PCIe width, memlock, /dev/infiniband, NCCL conf files (NCCL_CONF_FILE or ~/.nccl.conf, /etc/nccl.conf), CMA')
       .option('--json', 'print the report as JSON')
       .option('--memlock-needed <size>', `bytes the planned registrations pin, e.g. 512M (default ${formatByteSize(DEFAULT_MEMLOCK_NEEDED)})`)
       .option('--sysfs-root <dir>', 'read this tree instead of /sys (same as SPARK_RDMA_SYSFS_ROOT)')
       .option('--proc-root <dir>', `read this tree instead of /proc: self/limits, meminfo (same as ${PROC_ROOT_ENV})`)
       .option('--etc-root <dir>', `read this directory instead of /etc: nccl.conf (same as ${ETC_ROOT_ENV})`)
       .option('--dev-root <dir>', `read this directory instead of /dev: infiniband/ (same as ${DEV_ROOT_ENV})`)
+      .option('--home-dir <dir>', `home directory whose .nccl.conf NCCL reads (same as ${HOME_DIR_ENV}; default this user's)`)
       .addHelpText(
         'after',
         '\nEach check is pass, warn (works, but slower or fragile) or fail, with the files read and the fix.\nExit code 1 when any check fails; warnings alone exit 0.\n' +
