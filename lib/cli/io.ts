@@ -5,6 +5,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** Environment the commands see (SPARK_RDMA_SYSFS_ROOT, ...); defaults to process.env. */
   env?: Record<string, string | undefined>;
+  /** Standard input for commands that read it (nccl-check -); defaults to process.stdin. */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 export const processIo: CliIo = {

@@ -21,7 +21,8 @@ export function provenance(what: string, generatedBy: string, decision: RailDeci
 /** Comment lines that say how to read the NCCL log. */
 export function logCheckLines(check: NcclLogCheck): string[] {
   return [
-    'To check, run once with NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,NET (--debug-nccl) and read the log:',
+    'To check, run once with NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,NET (--debug-nccl), keep the output (2>&1 | tee nccl.log),',
+    'then run: spark-rdma nccl-check nccl.log (per process: transport, rails used, GPUDirect, plugins; exit 0 when all holds). By hand:',
     ...check.expect.map((t) => `  must appear:     ${t}`),
     ...check.reject.map((r) => `  must not appear: ${r.text}  (${r.meaning})`),
   ];

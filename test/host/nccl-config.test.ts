@@ -221,6 +221,7 @@ describe('NCCL config formats, read back by bash and by the docker env-file rule
     expect(text).toContain('\nNCCL_IB_GID_INDEX=-1\n');
     expect(text).toContain('# -1 = NCCL finds the IPv4 RoCE v2 GID itself (NCCL >= 2.21; here: rocep1s0f1 3, roceP2p1s0f1 3)');
     expect(text).toContain('#   must appear:     via NET/IB/');
+    expect(text).toContain('# then run: spark-rdma nccl-check nccl.log');
     expect(text).toContain('#   must not appear: /GDRDMA');
   });
 
