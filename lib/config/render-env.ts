@@ -14,11 +14,19 @@ export interface EnvDocument {
 const comment = (text: string) => text.split('\n').map((line) => (line === '' ? '#' : `# ${line}`));
 
 /**
+ * shellcheck reads an env file as a script: NAME==x (NCCL_IB_HCA's "=" prefix) looks like a typo
+ * to it (SC1097) and the variables look unused (SC2034). Both are wrong for a file that docker
+ * --env-file and `set -a; source` read, and quotes cannot help (docker keeps them), so the file
+ * says so to shellcheck itself. Docker skips the line like any other comment.
+ */
+const ENV_FILE_SHELLCHECK = '# shellcheck disable=SC1097,SC2034 # an env file: NAME==x means the value "=x"; set -a exports them';
+
+/**
  * `NAME=value` lines, each after a `# reason` line. No quotes and no `export`: docker's env-file
  * parser keeps quotes literally, so values are checked to need none.
  */
 export function renderEnvFile(doc: EnvDocument): string {
-  const lines = doc.header.flatMap(comment);
+  const lines = [ENV_FILE_SHELLCHECK, ...doc.header.flatMap(comment)];
   for (const v of doc.variables) {
     checkEnvEntry(v.name, v.value);
     lines.push('', ...comment(v.reason), `${v.name}=${v.value}`);

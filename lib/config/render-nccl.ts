@@ -2,7 +2,7 @@ import { invalidArgument } from '../errors.js';
 import type { Rail } from '../rails/types.js';
 import type { NcclConfig, NcclLogCheck } from './nccl.js';
 import { renderDockerFlags, renderEnvFile, renderShell, type EnvDocument } from './render-env.js';
-import { ENV_FORMATS, type EnvFormat, type RailDecision } from './types.js';
+import { ENV_FORMATS, ENV_FORMAT_USE, type EnvFormat, type RailDecision } from './types.js';
 
 /** "rail 0 rocep1s0f1:1 (enp1s0f1np1, 192.168.100.10)" for each rail. */
 export function describeRails(rails: readonly Rail[]): string {
@@ -28,9 +28,9 @@ export function logCheckLines(check: NcclLogCheck): string[] {
   ];
 }
 
-function document(config: NcclConfig, generatedBy: string): EnvDocument {
+function document(config: NcclConfig, generatedBy: string, format: 'shell' | 'env'): EnvDocument {
   return {
-    header: provenance('NCCL environment for host-staged RoCE (GPUDirect RDMA off)', generatedBy, config.decision),
+    header: [...provenance('NCCL environment for host-staged RoCE (GPUDirect RDMA off)', generatedBy, config.decision), `Use: ${ENV_FORMAT_USE[format]}`],
     variables: config.variables,
     unset: config.unset,
     footer: [...logCheckLines(config.verify), ...config.notes.map((n) => `Note: ${n}`)],
@@ -54,21 +54,21 @@ export function ncclConfigJson(config: NcclConfig): unknown {
 /** Checks a format name from the command line or a caller. */
 export function checkFormat(format: string): EnvFormat {
   if (!(ENV_FORMATS as readonly string[]).includes(format)) {
-    throw invalidArgument(`format "${format}" is not one of ${ENV_FORMATS.join(', ')}`, 'pass --format env (docker --env-file and bash source), shell (export lines), docker (-e flags) or json');
+    throw invalidArgument(`format "${format}" is not one of ${ENV_FORMATS.join(', ')}`, 'pass --format shell (export lines, the default), env (docker --env-file), docker (-e flags) or json');
   }
   return format as EnvFormat;
 }
 
 /**
- * Writes the NCCL config: `env` (NAME=value with reason comments; docker --env-file and bash
- * `source` both read it), `shell` (export/unset lines), `docker` (one line of -e flags), `json`.
+ * Writes the NCCL config: `shell` (export lines with reason comments; source or paste it),
+ * `env` (NAME=value for docker --env-file), `docker` (one line of -e flags), `json`.
  */
-export function renderNcclConfig(config: NcclConfig, format: EnvFormat = 'env', generatedBy = 'spark-rdma config nccl'): string {
+export function renderNcclConfig(config: NcclConfig, format: EnvFormat = 'shell', generatedBy = 'spark-rdma config nccl'): string {
   switch (checkFormat(format)) {
     case 'env':
-      return renderEnvFile(document(config, generatedBy));
+      return renderEnvFile(document(config, generatedBy, 'env'));
     case 'shell':
-      return renderShell(document(config, generatedBy));
+      return renderShell(document(config, generatedBy, 'shell'));
     case 'docker':
       return renderDockerFlags(config.variables);
     case 'json':

@@ -51,6 +51,18 @@ export interface RailDecision {
   comparison: RailComparison | null;
 }
 
-/** Output formats of the NCCL environment. */
-export type EnvFormat = 'env' | 'shell' | 'docker' | 'json';
-export const ENV_FORMATS: readonly EnvFormat[] = ['env', 'shell', 'docker', 'json'];
+/**
+ * Output formats of the NCCL environment. `shell` (the default) is what a user pastes or sources
+ * into a shell: export lines. `env` is a docker --env-file (no export, no quotes). `docker` is one
+ * line of -e flags. `json` is data.
+ */
+export type EnvFormat = 'shell' | 'env' | 'docker' | 'json';
+export const ENV_FORMATS: readonly EnvFormat[] = ['shell', 'env', 'docker', 'json'];
+
+/** How each format is used, in one line (help text and the file's own header). */
+export const ENV_FORMAT_USE: Record<EnvFormat, string> = {
+  shell: 'export lines: source it in bash (spark-rdma config nccl > nccl.sh && source nccl.sh), or paste it',
+  env: 'a docker env file: docker run --env-file nccl.env ...; bash reads it only with set -a (set -a; source nccl.env; set +a)',
+  docker: 'docker run flags on one line: docker run $(spark-rdma config nccl --format docker) ...',
+  json: 'the config as JSON, for other programs',
+};

@@ -1,5 +1,6 @@
 // `spark-rdma config nccl|vllm` in-process through main(argv, io): options, formats, exit codes.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,14 +30,28 @@ const nccl = (...args: string[]) => run(['config', 'nccl', '--sysfs-root', spark
 const VLLM = ['config', 'vllm', '--head-ip', '192.168.100.10', '--worker-ip', '192.168.100.11', '--model', 'Qwen/Qwen3-32B'];
 
 describe('spark-rdma config nccl', () => {
-  it('prints the env format by default: single rail, values docker --env-file reads', async () => {
+  it('prints the shell format by default: `config nccl > f; source f` exports the variables, no set -a needed', async () => {
     const r = await nccl();
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    const env = dockerEnvFile(r.stdout);
-    expect(env.NCCL_IB_HCA).toBe('=rocep1s0f1:1');
-    expect(env.NCCL_NET_GDR_LEVEL).toBe('LOC');
+    expect(r.stdout).toContain('# Use: export lines: source it in bash (spark-rdma config nccl > nccl.sh && source nccl.sh), or paste it');
+    const path = join(mkdtempSync(join(outDir, 'source-')), 'nccl.sh');
+    writeFileSync(path, r.stdout);
+    // What a program started from that shell sees (the issue's python3 os.environ check, with env(1)).
+    const seen = execFileSync('env', ['-i', 'bash', '--noprofile', '--norc', '-c', 'source "$1" && env', '_', path]).toString();
+    expect(seen).toContain('\nNCCL_IB_HCA==rocep1s0f1:1\n');
+    expect(seen).toContain('\nNCCL_NET_GDR_LEVEL=LOC\n');
     expect(r.stdout).toContain('# rail choice (default): single rail by default');
+    const env = await nccl('--format', 'env');
+    expect(env.stdout).toContain('# Use: a docker env file: docker run --env-file nccl.env ...; bash reads it only with set -a');
+    expect(dockerEnvFile(env.stdout).NCCL_IB_HCA).toBe('=rocep1s0f1:1');
+  });
+
+  it('--help says how each format is used', async () => {
+    const r = await run(['config', 'nccl', '--help']);
+    expect(r.stdout).toContain('  shell  export lines: source it in bash');
+    expect(r.stdout).toContain('  env    a docker env file: docker run --env-file nccl.env');
+    expect(r.stdout).toContain('  docker docker run flags on one line: docker run $(spark-rdma config nccl --format docker)');
   });
 
   it('reads the sysfs root from SPARK_RDMA_SYSFS_ROOT', async () => {
@@ -60,7 +75,7 @@ describe('spark-rdma config nccl', () => {
   });
 
   it('--devices, --rails, --single, --dual and --debug-nccl', async () => {
-    const env = async (...a: string[]) => dockerEnvFile((await nccl(...a)).stdout);
+    const env = async (...a: string[]) => dockerEnvFile((await nccl('--format', 'env', ...a)).stdout);
     expect((await env('--devices', 'roceP2p1s0f1,rocep1s0f1')).NCCL_IB_HCA).toBe('=roceP2p1s0f1:1,rocep1s0f1:1');
     expect((await env('--rails', '2')).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
     expect((await env('--dual')).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
@@ -72,7 +87,7 @@ describe('spark-rdma config nccl', () => {
 
   it.each([
     [['--single', '--dual'], 'both --single and --dual were given'],
-    [['--format', 'yaml'], 'format "yaml" is not one of env, shell, docker, json'],
+    [['--format', 'yaml'], 'format "yaml" is not one of shell, env, docker, json'],
     [['--rails', 'two'], '--rails "two" is not a whole number'],
     [['--dual-threshold', 'x'], '--dual-threshold "x" is not a number'],
     [['--from', join(results, 'truncated.json')], `${join(results, 'truncated.json')} is not valid JSON`],

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DUAL_RAIL_MIN_SPEEDUP } from '../../config/compare.js';
 import { loadMeasurement } from '../../config/measurements.js';
 import { ncclConfig, type NcclConfigOptions } from '../../config/nccl.js';
+import { ENV_FORMATS, ENV_FORMAT_USE } from '../../config/types.js';
 import { checkFormat, renderNcclConfig } from '../../config/render-nccl.js';
 import { renderVllmCommands, vllmConfigJson, vllmFiles } from '../../config/render-vllm.js';
 import { DEFAULT_HF_HOME, DEFAULT_RUN_CLUSTER, DEFAULT_VLLM_IMAGE, VLLM_SERVE_DEFAULTS, vllmConfig } from '../../config/vllm.js';
@@ -140,13 +141,14 @@ export const command: CliCommand = {
       config
         .command('nccl')
         .description('the NCCL environment for RoCE with GPUDirect off (NCCL_IB_HCA, GDR off, socket netdevs), each value with its reason')
-        .option('--format <format>', 'env (docker --env-file and bash source), shell (export lines), docker (-e flags) or json', 'env'),
+        .option('--format <format>', 'shell (export lines to source or paste), env (docker --env-file), docker (-e flags) or json', 'shell'),
     )
       .addHelpText(
         'after',
-        RAIL_HELP +
+        `${RAIL_HELP}\n\nFormats:\n${ENV_FORMATS.map((f) => `  ${f.padEnd(7)}${ENV_FORMAT_USE[f]}`).join('\n')}` +
           examples([
-            ['spark-rdma config nccl > nccl.env', 'then: docker run --env-file nccl.env ...'],
+            ['spark-rdma config nccl > nccl.sh && source nccl.sh', 'the default: export lines for this shell'],
+            ['spark-rdma config nccl --format env > nccl.env', 'then: docker run --env-file nccl.env ...'],
             ['spark-rdma config nccl --from one.json --from two.json', 'single or dual rail from measurements'],
             ['spark-rdma config nccl --format json', ''],
           ]),
