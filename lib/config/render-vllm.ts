@@ -169,5 +169,6 @@ export function vllmConfigJson(config: VllmConfig): unknown {
     unset: config.nccl.unset,
     verify: config.nccl.verify,
     notes: config.notes,
+    warnings: config.warnings,
   };
 }

@@ -3,6 +3,7 @@
 // writes it as commands or scripts.
 import { isIPv4 } from 'node:net';
 import { invalidArgument } from '../errors.js';
+import { discoverRails } from '../rails/discover.js';
 import type { Rail } from '../rails/types.js';
 import { SEED_TOKENS_NOTE } from './compare.js';
 import { ncclConfig, type NcclConfig, type NcclConfigOptions } from './nccl.js';
@@ -54,6 +55,8 @@ export interface VllmConfigOptions extends NcclConfigOptions {
   gpuMemoryUtilization?: number;
   kvCacheDtype?: string;
   maxNumBatchedTokens?: number;
+  /** GPUs on each node (default 1: a DGX Spark); tensorParallelSize must fit in the two nodes. */
+  gpusPerNode?: number;
 }
 
 export interface VllmNode {
@@ -79,7 +82,16 @@ export interface VllmConfig {
   /** The serve command (argv) to run inside the head container. */
   serve: string[];
   notes: string[];
+  /** What looks wrong but may be meant (the CLI prints these on stderr). */
+  warnings: string[];
 }
+
+/**
+ * KV cache dtypes vLLM knows: vllm/config/cache.py CacheDType across recent releases (the list
+ * grows: int8, nvfp4 and turboquant_* came later). An unknown name is a warning, not an error:
+ * a newer vLLM may accept it.
+ */
+export const KNOWN_KV_CACHE_DTYPES: readonly string[] = ['auto', 'float16', 'bfloat16', 'int8', 'fp8', 'fp8_e4m3', 'fp8_e5m2', 'fp8_inc', 'fp8_ds_mla', 'nvfp4'];
 
 function checkIp(ip: string, flag: string): string {
   if (typeof ip !== 'string' || !isIPv4(ip)) {
@@ -125,22 +137,36 @@ function nodeEnv(nccl: NcclConfig, nodeIp: string, headIp: string, netdev: strin
   return env;
 }
 
-function locate(rails: Rail[], headIp: string, workerIp: string): string[] {
+/** a.b.c of an IPv4 address, or 169.254 for link-local (its own /16): the subnet guess for warnings. */
+const subnet = (ip: string | null) => (ip === null ? null : ip.startsWith('169.254.') ? '169.254' : ip.split('.').slice(0, 3).join('.'));
+
+/** Where the head and worker addresses sit on this machine's rails: notes, and warnings for what looks wrong. */
+function locate(rails: Rail[], headIp: string, workerIp: string): { notes: string[]; warnings: string[] } {
   const notes: string[] = [];
+  const warnings: string[] = [];
   const first = rails[0]!;
   const other = rails.find((r, i) => i > 0 && (r.ipv4 === headIp || r.ipv4 === workerIp));
+  const rail0 = `rail 0 (${first.netdev}, ${first.ipv4 ?? 'no IPv4'})`;
   if (first.ipv4 === headIp) notes.push(`this machine is the head (${first.netdev} has ${headIp})`);
   else if (first.ipv4 === workerIp) notes.push(`this machine is the worker (${first.netdev} has ${workerIp})`);
   else if (other) {
-    notes.push(
-      `${other.ipv4} is on rail ${other.index} (${other.netdev}), not on rail 0 (${first.netdev}, ${first.ipv4 ?? 'no IPv4'}) which carries ` +
-        `NCCL/Gloo sockets: pass rail 0 addresses as --head-ip/--worker-ip so Ray and NCCL use the same netdev`,
+    warnings.push(
+      `${other.ipv4} is on rail ${other.index} (${other.netdev}), not on ${rail0}, which carries NCCL/Gloo sockets: ` +
+        'pass rail 0 addresses as --head-ip/--worker-ip so Ray and NCCL use the same netdev',
     );
   } else {
-    notes.push(`neither ${headIp} nor ${workerIp} is an address of this machine's rail 0 (${first.netdev}, ${first.ipv4 ?? 'no IPv4'}): check them`);
+    warnings.push(`neither ${headIp} nor ${workerIp} is an address of this machine's ${rail0}: run this on the head or the worker, or check the addresses (spark-rdma devices)`);
+  }
+  // The peer's address cannot be checked here, but its subnet can: in rail 1's subnet, Ray would bind rail 1 while NCCL_SOCKET_IFNAME is rail 0.
+  for (const [flag, ip] of [['--head-ip', headIp], ['--worker-ip', workerIp]] as const) {
+    if (rails.some((r) => r.ipv4 === ip)) continue;
+    const onOther = rails.find((r, i) => i > 0 && subnet(r.ipv4) === subnet(ip) && subnet(ip) !== subnet(first.ipv4));
+    if (onOther) {
+      warnings.push(`${flag} ${ip} is in rail ${onOther.index}'s subnet (${onOther.netdev}, ${onOther.ipv4}), but NCCL_SOCKET_IFNAME is rail 0 (${first.netdev}): pass the peer's rail 0 address`);
+    }
   }
   notes.push('the worker is assumed to have the same rail names (devices, netdevs) as this machine, as two DGX Sparks do');
-  return notes;
+  return { notes, warnings };
 }
 
 /**
@@ -162,6 +188,20 @@ export function vllmConfig(opts: VllmConfigOptions): VllmConfig {
   const tokens = checkNumber(opts.maxNumBatchedTokens, VLLM_SERVE_DEFAULTS.maxNumBatchedTokens, '--max-num-batched-tokens', (v) => Number.isInteger(v) && v >= 1, 'a whole number of 1 or more');
   const kv = opts.kvCacheDtype ?? VLLM_SERVE_DEFAULTS.kvCacheDtype;
   if (!/^[a-z0-9_]+$/.test(kv)) throw invalidArgument(`--kv-cache-dtype "${kv}" is not a dtype name`, 'pass e.g. fp8 or auto');
+  const gpus = checkNumber(opts.gpusPerNode, 1, '--gpus-per-node', (v) => Number.isInteger(v) && v >= 1 && v <= 16, 'a whole number from 1 to 16');
+  if (tp > 2 * gpus) {
+    throw invalidArgument(
+      `--tensor-parallel-size ${tp} needs ${tp} GPUs, but two nodes with ${gpus} GPU${gpus === 1 ? '' : 's'} each have ${2 * gpus}: Ray would wait forever for the missing ones`,
+      `pass --tensor-parallel-size ${2 * gpus} (one shard per GPU of both nodes), or --gpus-per-node if the nodes have more`,
+    );
+  }
+  const warnings: string[] = [];
+  if (tp < 2 * gpus) {
+    warnings.push(`--tensor-parallel-size ${tp} uses ${tp} of the ${2 * gpus} GPUs of the two nodes${tp <= gpus ? ': the worker node gets no shard and RDMA carries nothing' : ''}`);
+  }
+  if (!KNOWN_KV_CACHE_DTYPES.includes(kv)) {
+    warnings.push(`--kv-cache-dtype ${kv} is none of the dtypes vLLM's CacheDType lists (${KNOWN_KV_CACHE_DTYPES.join(', ')}): vllm serve refuses it unless your release added it`);
+  }
 
   const nccl = ncclConfig(opts);
   const netdev = nccl.rails[0]!.netdev;
@@ -182,8 +222,13 @@ export function vllmConfig(opts: VllmConfigOptions): VllmConfig {
     '--kv-cache-dtype', kv,
     '--max-num-batched-tokens', String(tokens),
   ];
+  // Every rail of this machine (not only the chosen ones): an address in an unused rail's subnet is worth a warning too.
+  const machine = opts.rails ?? discoverRails({ ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}), ...(opts.env !== undefined ? { env: opts.env } : {}) });
+  const where = locate([...nccl.rails, ...machine.filter((r) => !nccl.rails.some((c) => c.device === r.device && c.port === r.port))], headIp, workerIp);
+  warnings.push(...where.warnings);
   const notes = [
-    ...locate(nccl.rails, headIp, workerIp),
+    ...where.notes,
+    ...where.warnings.map((w) => `warning: ${w}`),
     'start the head first, then the worker; keep both running (run_cluster.sh removes its container when it exits)',
     '--async-scheduling is left out: some vLLM releases refuse it with --distributed-executor-backend ray (vllm/engine/arg_utils.py); add it only if yours accepts it',
     `the image must have Ray (run_cluster.sh runs ray start in it; recent vLLM images may not ship it): the start scripts check and stop with the fix: ${rayFix(image)}`,
@@ -203,5 +248,6 @@ export function vllmConfig(opts: VllmConfigOptions): VllmConfig {
     worker: node('worker', workerIp),
     serve,
     notes,
+    warnings,
   };
 }

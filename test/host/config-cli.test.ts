@@ -1,6 +1,6 @@
 // `spark-rdma config nccl|vllm` in-process through main(argv, io): options, formats, exit codes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,38 @@ describe('spark-rdma config vllm', () => {
     }
     expect(statSync(join(dir, 'serve.sh')).mode & 0o111).toBe(0o111);
     expect(dockerEnvFile(readFileSync(join(dir, 'worker.env'), 'utf8')).VLLM_HOST_IP).toBe('192.168.100.11');
+  });
+
+  it('--out refuses to replace existing files without --force (nothing written), replaces them with it; --json with --out prints JSON and the paths', async () => {
+    const dir = join(outDir, 'again');
+    expect((await run([...VLLM, '--sysfs-root', spark.root, '--out', dir])).code).toBe(0);
+    writeFileSync(join(dir, 'serve.sh'), '# my edits\n');
+    const refused = await run([...VLLM, '--sysfs-root', spark.root, '--out', dir, '--model', 'Other/Model']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`5 files already exist in ${dir} (head.env, worker.env, start-head.sh, start-worker.sh, serve.sh); nothing was written`);
+    expect(refused.stderr).toContain('hint: pass --force to replace them');
+    expect(readFileSync(join(dir, 'serve.sh'), 'utf8')).toBe('# my edits\n');
+    const forced = await run([...VLLM, '--sysfs-root', spark.root, '--out', dir, '--force', '--json']);
+    expect(forced.code).toBe(0);
+    const json = JSON.parse(forced.stdout);
+    expect(json.files).toEqual(['head.env', 'worker.env', 'start-head.sh', 'start-worker.sh', 'serve.sh'].map((f) => join(dir, f)));
+    expect(json.serve[2]).toBe('Qwen/Qwen3-32B');
+    expect(readFileSync(join(dir, 'serve.sh'), 'utf8')).toContain('vllm serve');
+    // Written by rename: no temporary file left behind.
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+    expect((await run([...VLLM, '--sysfs-root', spark.root, '--force'])).stderr).toContain('--force only applies with --out');
+  });
+
+  it('sanity warnings go to stderr; --tensor-parallel-size 4 on two single-GPU nodes fails; the tokens hint suggests 2048', async () => {
+    const warned = await run([...VLLM.slice(0, 2), '--head-ip', '192.168.100.10', '--worker-ip', '192.168.101.11', '--model', 'Qwen/Qwen3-32B', '--sysfs-root', spark.root, '--kv-cache-dtype', 'bogus']);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain("spark-rdma: warning: --worker-ip 192.168.101.11 is in rail 1's subnet");
+    expect(warned.stderr).toContain('spark-rdma: warning: --kv-cache-dtype bogus is none of the dtypes');
+    const tp = await run([...VLLM, '--sysfs-root', spark.root, '--tensor-parallel-size', '4']);
+    expect(tp.code).not.toBe(0);
+    expect(tp.stderr).toContain('--tensor-parallel-size 4 needs 4 GPUs');
+    const tokens = await run([...VLLM, '--sysfs-root', spark.root, '--max-num-batched-tokens', 'many']);
+    expect(tokens.stderr).toContain('hint: pass e.g. --max-num-batched-tokens 2048');
   });
 
   it('a missing required option is a usage error (exit 2)', async () => {

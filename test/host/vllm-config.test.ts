@@ -100,7 +100,8 @@ describe.each(LAYOUTS)('vLLM config for a DGX Spark pair, IP layout %s', (layout
 
   it('warns when --head-ip is the second function, not rail 0 (the sockets netdev)', () => {
     const c = vllmConfig({ sysfsRoot: roots[0]!, headIp: headIp2, workerIp, model: MODEL, railCount: 2 });
-    expect(c.notes[0]).toContain(`${headIp2} is on rail 1 (enP2p1s0f1np1), not on rail 0 (enp1s0f1np1`);
+    expect(c.warnings[0]).toContain(`${headIp2} is on rail 1 (enP2p1s0f1np1), not on rail 0 (enp1s0f1np1`);
+    expect(c.notes).toContain(`warning: ${c.warnings[0]}`);
   });
 });
 
@@ -122,8 +123,9 @@ describe('vLLM serve line and options', () => {
   it('takes every serve setting, the image, the HF cache and run_cluster.sh path as options', () => {
     const c = vllmConfig({
       ...base, image: 'nvidia/vllm:25.09-py3', hfHome: '/data/hf', runCluster: '/opt/vllm/run_cluster.sh',
-      tensorParallelSize: 4, gpuMemoryUtilization: 0.85, kvCacheDtype: 'auto', maxNumBatchedTokens: 8192,
+      tensorParallelSize: 4, gpusPerNode: 2, gpuMemoryUtilization: 0.85, kvCacheDtype: 'auto', maxNumBatchedTokens: 8192,
     });
+    expect(c.warnings).toEqual([]);
     expect(c.serve.slice(3)).toEqual([
       '--tensor-parallel-size', '4', '--distributed-executor-backend', 'ray', '--gpu-memory-utilization', '0.85',
       '--kv-cache-dtype', 'auto', '--max-num-batched-tokens', '8192',
@@ -150,6 +152,27 @@ describe('vLLM serve line and options', () => {
     expect(err({ maxNumBatchedTokens: 2.5 })).toContain('--max-num-batched-tokens 2.5 is out of range');
     expect(err({ kvCacheDtype: 'fp8; rm' })).toContain('--kv-cache-dtype "fp8; rm" is not a dtype name');
     expect(err({ image: 'my image' })).toContain('--image "my image" has characters a generated script would have to quote');
+  });
+
+  it('sanity: TP larger than the two nodes\' GPUs is an error; a smaller TP, an unknown KV dtype and addresses off rail 0 are warnings', () => {
+    const tooBig = (() => {
+      try {
+        vllmConfig({ ...base, tensorParallelSize: 4 });
+      } catch (e) {
+        return e as RdmaError;
+      }
+      throw new Error('expected an RdmaError');
+    })();
+    expect(tooBig.message).toBe('--tensor-parallel-size 4 needs 4 GPUs, but two nodes with 1 GPU each have 2: Ray would wait forever for the missing ones');
+    expect(tooBig.hint).toBe('pass --tensor-parallel-size 2 (one shard per GPU of both nodes), or --gpus-per-node if the nodes have more');
+    expect(vllmConfig({ ...base }).warnings).toEqual([]);
+    expect(vllmConfig({ ...base, tensorParallelSize: 1 }).warnings).toEqual(['--tensor-parallel-size 1 uses 1 of the 2 GPUs of the two nodes: the worker node gets no shard and RDMA carries nothing']);
+    expect(vllmConfig({ ...base, kvCacheDtype: 'bogus' }).warnings[0]).toMatch(/^--kv-cache-dtype bogus is none of the dtypes vLLM's CacheDType lists \(auto, float16, bfloat16/);
+    expect(vllmConfig({ ...base, headIp: '10.9.9.1', workerIp: '10.9.9.2' }).warnings[0]).toContain("neither 10.9.9.1 nor 10.9.9.2 is an address of this machine's rail 0");
+    // The worker's address in rail 1's subnet (192.168.101.0/24) while NCCL's sockets are on rail 0.
+    expect(vllmConfig({ ...base, workerIp: '192.168.101.11' }).warnings).toEqual([
+      "--worker-ip 192.168.101.11 is in rail 1's subnet (enP2p1s0f1np1, 192.168.101.10), but NCCL_SOCKET_IFNAME is rail 0 (enp1s0f1np1): pass the peer's rail 0 address",
+    ]);
   });
 
   it('dual rail from measurements: both HCAs, and a note that tok/s decides for vLLM', () => {

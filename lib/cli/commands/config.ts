@@ -38,15 +38,17 @@ interface VllmFlags extends RailFlags {
   gpuMemoryUtilization?: string;
   kvCacheDtype?: string;
   maxNumBatchedTokens?: string;
+  gpusPerNode?: string;
   out?: string;
+  force?: boolean;
   json?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function wholeNumber(text: string | undefined, flag: string): number | undefined {
+function wholeNumber(text: string | undefined, flag: string, example: number): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw invalidArgument(`${flag} "${text}" is not a whole number`, `pass e.g. ${flag} 2`);
+  if (!/^\d+$/.test(text)) throw invalidArgument(`${flag} "${text}" is not a whole number`, `pass e.g. ${flag} ${example}`);
   return Number(text);
 }
 
@@ -67,7 +69,7 @@ function railOptions(ctx: CliContext, flags: RailFlags): NcclConfigOptions {
       `pass one: ${mode} takes rail 0${mode === '--dual' ? ' and rail 1' : ''}; ${selection} alone picks the rails and so their number`,
     );
   }
-  const railCount = wholeNumber(flags.rails, '--rails');
+  const railCount = wholeNumber(flags.rails, '--rails', 2);
   const threshold = decimal(flags.dualThreshold, '--dual-threshold', String(DUAL_RAIL_MIN_SPEEDUP));
   return {
     env: ctx.env,
@@ -105,9 +107,10 @@ function runNccl(ctx: CliContext, flags: NcclFlags): void {
 }
 
 function runVllm(ctx: CliContext, flags: VllmFlags): void {
-  const tp = wholeNumber(flags.tensorParallelSize, '--tensor-parallel-size');
+  const tp = wholeNumber(flags.tensorParallelSize, '--tensor-parallel-size', VLLM_SERVE_DEFAULTS.tensorParallelSize);
   const gmu = decimal(flags.gpuMemoryUtilization, '--gpu-memory-utilization', '0.70');
-  const tokens = wholeNumber(flags.maxNumBatchedTokens, '--max-num-batched-tokens');
+  const tokens = wholeNumber(flags.maxNumBatchedTokens, '--max-num-batched-tokens', VLLM_SERVE_DEFAULTS.maxNumBatchedTokens);
+  const gpus = wholeNumber(flags.gpusPerNode, '--gpus-per-node', 1);
   const config = vllmConfig({
     ...railOptions(ctx, flags),
     headIp: flags.headIp,
@@ -120,12 +123,19 @@ function runVllm(ctx: CliContext, flags: VllmFlags): void {
     ...(gmu !== undefined ? { gpuMemoryUtilization: gmu } : {}),
     ...(flags.kvCacheDtype !== undefined ? { kvCacheDtype: flags.kvCacheDtype } : {}),
     ...(tokens !== undefined ? { maxNumBatchedTokens: tokens } : {}),
+    ...(gpus !== undefined ? { gpusPerNode: gpus } : {}),
   });
+  for (const w of config.warnings) ctx.err(`spark-rdma: warning: ${w}`);
   if (flags.out !== undefined) {
-    const paths = writeGeneratedFiles(flags.out, vllmFiles(config));
+    const paths = writeGeneratedFiles(flags.out, vllmFiles(config), { force: flags.force === true });
+    if (flags.json) {
+      ctx.io.stdout(`${JSON.stringify(withSchema('vllm', { ...(vllmConfigJson(config) as object), files: paths }), null, 2)}\n`);
+      return;
+    }
     ctx.out([`rails: ${config.rails.map((r) => `${r.device}:${r.port}`).join(', ')} (${config.decision.mode} rail)`, `why: ${config.decision.reason}`, ...paths.map((p) => `wrote ${p}`)].join('\n'));
     return;
   }
+  if (flags.force) throw invalidArgument('--force only applies with --out', 'pass --out DIR --force to replace files written before, or drop --force');
   ctx.io.stdout(flags.json ? `${JSON.stringify(withSchema('vllm', vllmConfigJson(config) as object), null, 2)}\n` : renderVllmCommands(config));
 }
 
@@ -169,8 +179,10 @@ export const command: CliCommand = {
         .option('--gpu-memory-utilization <x>', `vllm serve --gpu-memory-utilization (default ${VLLM_SERVE_DEFAULTS.gpuMemoryUtilization.toFixed(2)})`)
         .option('--kv-cache-dtype <dtype>', `vllm serve --kv-cache-dtype (default ${VLLM_SERVE_DEFAULTS.kvCacheDtype})`)
         .option('--max-num-batched-tokens <n>', `vllm serve --max-num-batched-tokens (default ${VLLM_SERVE_DEFAULTS.maxNumBatchedTokens})`)
-        .option('--out <dir>', 'write head.env, worker.env, start-head.sh, start-worker.sh and serve.sh there instead of printing')
-        .option('--json', 'print the config as JSON'),
+        .option('--gpus-per-node <n>', 'GPUs on each node (default 1, a DGX Spark): --tensor-parallel-size must fit in both nodes')
+        .option('--out <dir>', 'write head.env, worker.env, start-head.sh, start-worker.sh and serve.sh there instead of printing (refuses to replace files)')
+        .option('--force', 'with --out: replace files that already exist')
+        .option('--json', 'print the config as JSON (with --out: also the paths written)'),
     )
       .addHelpText(
         'after',
