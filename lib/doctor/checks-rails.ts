@@ -97,8 +97,11 @@ const number = (text: string | null) => (text !== null && /^\d+$/.test(text) ? N
 const gts = (text: string | null) => (text === null ? null : Number(/^([\d.]+)\s*GT\/s/.exec(text)?.[1] ?? NaN));
 
 /** PCIe link of the rail's function trained below its maximum (the pre-2026-04 BIOS left the second function at Gen5 x2). */
-export function checkPcie(ctx: CheckContext, rail: Rail): DoctorCheck | null {
-  if (rail.pciAddress === null) return null;
+export function checkPcie(ctx: CheckContext, rail: Rail): DoctorCheck {
+  if (rail.pciAddress === null) {
+    return check('pcie', rail.device, 'skip', `skipped: ${rail.device} is not a PCIe function (a virtual device such as rxe), so it has no PCIe link to check`,
+      [ev(join(ctx.discovery.root, 'class', 'infiniband', rail.device, 'device'), '(no PCI device)')]);
+  }
   const dir = join(ctx.discovery.root, 'class', 'infiniband', rail.device, 'device');
   const read = (name: string) => ({ path: join(dir, name), text: readText(join(dir, name)) });
   const cw = read('current_link_width');
@@ -106,7 +109,10 @@ export function checkPcie(ctx: CheckContext, rail: Rail): DoctorCheck | null {
   const cs = read('current_link_speed');
   const ms = read('max_link_speed');
   const width = number(cw.text);
-  if (width === null) return null; // no PCIe attributes (not a PCIe function, or a fixture without them)
+  if (width === null) {
+    return check('pcie', `${rail.device} (${rail.pciAddress})`, 'skip', `skipped: ${cw.path} is absent or unreadable, so the PCIe link width cannot be checked`,
+      [ev(cw.path, cw.text)], `check by hand: sudo lspci -vv -s ${rail.pciAddress} | grep -E 'LnkCap|LnkSta'`);
+  }
   const evidence = [cw, mw, cs, ms].filter((r) => r.text !== null).map((r) => ev(r.path, r.text));
   const maxWidth = number(mw.text);
   const speed = gts(cs.text);

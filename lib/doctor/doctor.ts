@@ -79,7 +79,7 @@ export function doctor(opts: DoctorOptions = {}): DoctorReport {
     checkNcclIbDisable(ctx),
     checkCma(ctx),
   ].filter((c): c is DoctorCheck => c !== null);
-  const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0 };
+  const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 };
   for (const c of checks) counts[c.status]++;
   return { ok: counts.fail === 0, counts, roots: { sysfs: discovery.root, ...roots }, checks };
 }

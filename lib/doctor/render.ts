@@ -2,8 +2,8 @@ import type { DoctorReport } from './types.js';
 
 /** The report as text: a summary line, then each check with its evidence and, unless it passed, its fix. */
 export function renderDoctorText(report: DoctorReport): string {
-  const { pass, warn, fail } = report.counts;
-  const lines = [`spark-rdma doctor: ${report.checks.length} checks, ${pass} pass, ${warn} warn, ${fail} fail`];
+  const { pass, warn, fail, skip } = report.counts;
+  const lines = [`spark-rdma doctor: ${report.checks.length} checks, ${pass} pass, ${warn} warn, ${fail} fail${skip > 0 ? `, ${skip} skipped` : ''}`];
   for (const c of report.checks) {
     lines.push('', `${c.status.toUpperCase().padEnd(4)}  ${c.id}${c.subject ? ` ${c.subject}` : ''}: ${c.summary}`);
     for (const e of c.evidence) lines.push(`      ${e.path} = ${e.value}`);

@@ -1,5 +1,8 @@
-/** pass: fine; warn: works, but slower or fragile; fail: RDMA (or NCCL over it) will not work as is. */
-export type CheckStatus = 'pass' | 'warn' | 'fail';
+/**
+ * pass: fine; warn: works, but slower or fragile; fail: RDMA (or NCCL over it) will not work as
+ * is; skip: the files the check reads are absent (e.g. no PCIe attributes), so it could not run.
+ */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
 /** A file (or directory) a check read and what it held. */
 export interface Evidence {

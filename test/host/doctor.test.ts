@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, type DoctorOptions } from '../../lib/doctor/doctor.js';
@@ -38,7 +38,7 @@ describe.each(LAYOUTS)('doctor on a healthy DGX Spark, IP layout %s', (layout) =
     const r = diagnose(host(dgxSparkNode({ ipLayout: layout, node: node as 0 | 1 })));
     expect(notPassing(r)).toEqual([]);
     expect(r.ok).toBe(true);
-    expect(r.counts).toEqual({ pass: r.checks.length, warn: 0, fail: 0 });
+    expect(r.counts).toEqual({ pass: r.checks.length, warn: 0, fail: 0, skip: 0 });
     expect(r.checks.map((c) => `${c.id} ${c.subject ?? ''}`.trim())).toEqual([
       'rdma-devices',
       'rails',
@@ -57,10 +57,12 @@ describe.each(LAYOUTS)('doctor on a healthy DGX Spark, IP layout %s', (layout) =
 });
 
 describe('doctor on broken machines: each fault found, with its evidence and fix', () => {
-  it('rxe pair: no PCIe checks, all pass', () => {
+  it('rxe pair: the PCIe check says skipped (no PCIe function), everything else passes', () => {
     const r = diagnose(host(rxePair(), { devInfiniband: ['rdma_cm', 'uverbs0', 'uverbs1'] }));
-    expect(notPassing(r)).toEqual([]);
-    expect(r.checks.some((c) => c.id === 'pcie')).toBe(false);
+    expect(notPassing(r)).toEqual(['skip pcie rxe0', 'skip pcie rxe1']);
+    expect(r.ok).toBe(true);
+    expect(find(r, 'pcie', 'rxe0').summary).toBe('skipped: rxe0 is not a PCIe function (a virtual device such as rxe), so it has no PCIe link to check');
+    expect(renderDoctorText(r).split('\n')[0]).toMatch(/, 0 fail, 2 skipped$/);
     expect(find(r, 'ipv4', 'rail0').summary).toBe('rail0 has IPv4: rail0 10.77.0.1');
   });
 
@@ -116,6 +118,16 @@ describe('doctor on broken machines: each fault found, with its evidence and fix
     const healthy = diagnose(host(dgxSparkNode()), { env: { NCCL_IB_GID_INDEX: '-1' } });
     expect(notPassing(healthy)).toEqual([]);
     expect(find(healthy, 'gid', 'rocep1s0f1:1').summary).toBe('IPv4 RoCE v2 GID of 192.168.100.10 at index 3 (NCCL_IB_GID_INDEX=-1 in this environment: NCCL >= 2.21 finds it)');
+  });
+
+  it('a PCIe function whose link attributes are absent: the check says skipped instead of vanishing', () => {
+    const t = host(dgxSparkNode());
+    rmSync(join(t.sysfs, 'class', 'infiniband', 'roceP2p1s0f1', 'device', 'current_link_width'));
+    const r = diagnose(t);
+    expect(notPassing(r)).toEqual(['skip pcie roceP2p1s0f1 (0002:01:00.1)']);
+    const c = find(r, 'pcie', 'roceP2p1s0f1 (0002:01:00.1)');
+    expect(c.summary).toBe(`skipped: ${join(t.sysfs, 'class', 'infiniband', 'roceP2p1s0f1', 'device', 'current_link_width')} is absent or unreadable, so the PCIe link width cannot be checked`);
+    expect(c.fix).toBe("check by hand: sudo lspci -vv -s 0002:01:00.1 | grep -E 'LnkCap|LnkSta'");
   });
 
   it('RoCE v1 only: fail on the GID check', () => {
