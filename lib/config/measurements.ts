@@ -19,6 +19,8 @@ export interface MeasuredRun {
   rails: string[];
   sizes: MeasuredSize[];
   stoppedEarly: boolean;
+  /** params.mode: 'client' (between two nodes) or 'loopback' (each device against itself); null when absent. */
+  mode: 'client' | 'loopback' | null;
 }
 
 const HINT = 'pass the output of `spark-rdma bw --json > result.json` (its top level has params.rails and sizes[])';
@@ -77,7 +79,9 @@ export function measurementFromResult(value: unknown, source: string): MeasuredR
   if (!Array.isArray(value.sizes) || value.sizes.length === 0) bad(source, 'sizes', 'a non-empty array of per-size results', value.sizes);
   const sizes = value.sizes.map((s: unknown, i: number) => measuredSize(source, `sizes[${i}]`, s));
   if (value.stoppedEarly !== undefined && typeof value.stoppedEarly !== 'boolean') bad(source, 'stoppedEarly', 'true or false', value.stoppedEarly);
-  return { source, rails: rails as string[], sizes, stoppedEarly: value.stoppedEarly === true };
+  if (params.mode !== undefined && params.mode !== 'client' && params.mode !== 'loopback') bad(source, 'params.mode', '"client" or "loopback"', params.mode);
+  const mode = params.mode === undefined ? null : (params.mode as 'client' | 'loopback');
+  return { source, rails: rails as string[], sizes, stoppedEarly: value.stoppedEarly === true, mode };
 }
 
 /** Parses the text of a saved result; see {@link measurementFromResult}. */

@@ -3,6 +3,7 @@ import { discoverRails } from '../rails/discover.js';
 import type { Rail } from '../rails/types.js';
 import type { SysfsRootOptions } from '../sysfs/root.js';
 import { compareRailCounts, DUAL_RAIL_MIN_SPEEDUP, SEED_TOKENS_NOTE } from './compare.js';
+import { checkEvidence } from './evidence.js';
 import type { MeasuredRun } from './measurements.js';
 import type { RailDecision, RailMode } from './types.js';
 
@@ -97,6 +98,7 @@ export function chooseRails(opts: RailChoiceOptions = {}): RailDecision {
   });
   if (all.length === 0) throw new RdmaError('this machine has no RDMA rails to configure', { code: 'ERR_RDMA_NO_RAILS', hint: NO_RAILS_HINT });
   const { rails: candidates, explicit } = pool(all, opts);
+  if (opts.measurements !== undefined) checkEvidence(opts.measurements, all);
   const measured = opts.measurements !== undefined && opts.measurements.length > 0
     ? compareRailCounts(opts.measurements, opts.dualThreshold ?? DUAL_RAIL_MIN_SPEEDUP)
     : null;
@@ -127,13 +129,11 @@ export function chooseRails(opts: RailChoiceOptions = {}): RailDecision {
     source = 'measured';
     if (measured.verdict === 'dual') {
       const names = measured.comparison?.dualRails ?? [];
+      // checkEvidence() refused runs on rails this machine lacks, so the names are here (candidates may be narrower).
       const same = measuredRails(candidates, names);
       if (same) {
         chosen = same;
         reason = measured.reason;
-      } else if (candidates.length >= names.length) {
-        chosen = candidates.slice(0, names.length);
-        reason = `${measured.reason}. This machine has no rails named ${names.join(', ')}: using its first ${names.length}`;
       } else {
         chosen = candidates.slice(0, 1);
         reason = `single rail: the measurements favour ${names.length} rails but this machine has ${candidates.length} (${candidates.map(railName).join(', ')}); ${measured.reason}`;

@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { compareRailCounts, DUAL_RAIL_MIN_SPEEDUP } from '../../lib/config/compare.js';
 import { loadMeasurement, measurementFromResult, parseMeasurement } from '../../lib/config/measurements.js';
+import { ncclConfig } from '../../lib/config/nccl.js';
 import { RdmaError } from '../../lib/errors.js';
+import { dgxSparkNode, makeSysfsTree } from '../fixtures/sysfs.js';
 
 const results = join(import.meta.dirname, '..', 'fixtures', 'results');
 const file = (name: string) => join(results, name);
@@ -159,5 +161,42 @@ describe('measurement files written by a user', () => {
     writeFileSync(path, JSON.stringify({ params: { rails: ['rxe0:1', 'rxe1:1'] }, sizes: [{ size: 4096, rails: [{ device: 'rxe0', gbps: 1 }, { device: 'rxe1', gbps: 1.1 }], total: { gbps: 2.1 } }] }));
     const run = loadMeasurement(path);
     expect(run.sizes[0]!.rails.map((r) => r.name)).toEqual(['rxe0', 'rxe1']);
+  });
+});
+
+describe('--from evidence that cannot decide a two-node config is refused', () => {
+  const spark = makeSysfsTree(dgxSparkNode());
+  afterAll(() => spark.cleanup(), 60_000);
+  const variant = (name: string, edit: (v: Record<string, any>) => void) => {
+    const v = JSON.parse(readFileSync(file(name), 'utf8')) as Record<string, any>;
+    edit(v);
+    return measurementFromResult(v, `${name} (edited)`);
+  };
+  const single = () => loadMeasurement(file('single-rail.json'));
+  const decide = (...runs: ReturnType<typeof single>[]) => thrown(() => ncclConfig({ sysfsRoot: spark.root, measurements: runs }));
+
+  it('a loopback run (params.mode "loopback")', () => {
+    const loop = variant('dual-rail-faster.json', (v) => void (v.params.mode = 'loopback'));
+    expect(loop.mode).toBe('loopback');
+    const err = decide(single(), loop);
+    expect(err.message).toBe('dual-rail-faster.json (edited) is a loopback run (params.mode "loopback"): it measured each device against itself, not the link between the nodes, so it cannot decide single or dual rail');
+    expect(err.hint).toContain('measure between the two nodes');
+  });
+
+  it('a run that stopped early', () => {
+    const err = decide(single(), variant('dual-rail-faster.json', (v) => void (v.stoppedEarly = true)));
+    expect(err.message).toBe('dual-rail-faster.json (edited) stopped early (stoppedEarly: true): an interrupted run undercounts and cannot decide single or dual rail');
+  });
+
+  it('a run on rails this machine does not have', () => {
+    const other = variant('dual-rail-faster.json', (v) => {
+      v.params.rails = ['mlx5_0:1', 'mlx5_1:1'];
+    });
+    const err = decide(single(), other);
+    expect(err.message).toBe(
+      'dual-rail-faster.json (edited) was measured on mlx5_0:1, mlx5_1:1, which are not rails of this machine (rails here: rocep1s0f1:1, roceP2p1s0f1:1): it comes from other hardware and says nothing about these rails');
+    expect(err.hint).toContain('or choose yourself with --single or --dual');
+    // Runs between the nodes, complete, on these rails still decide.
+    expect(ncclConfig({ sysfsRoot: spark.root, measurements: [single(), loadMeasurement(file('dual-rail-faster.json'))] }).decision.mode).toBe('dual');
   });
 });
