@@ -14,6 +14,7 @@ export const DOCUMENTED_COMMANDS: readonly string[] = [
   'config nccl',
   'config vllm',
   'doctor',
+  'nccl-check',
   'monitor',
   'exporter',
 ];

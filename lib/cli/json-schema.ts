@@ -10,6 +10,7 @@ export const JSON_SCHEMAS = {
   doctor: 'spark-rdma.doctor/1',
   monitor: 'spark-rdma.monitor-sample/1',
   vllm: 'spark-rdma.config-vllm/1',
+  ncclCheck: 'spark-rdma.nccl-check/1',
 } as const;
 
 /** `{ schema, ...body }`: the schema first, so `head -c 40` shows it. */

@@ -3,13 +3,14 @@
 // subcommand's help, and every `npx spark-rdma ...` line of the README runs on a fixture DGX
 // Spark node: the commands that need no RDMA hardware to the end, bw and lat up to the point
 // where they need the device or the peer, which a fixture tree does not have.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { DOCUMENTED_COMMANDS, helpText, renderCliDocs } from '../../lib/cli/docs-blocks.js';
 import { main } from '../../lib/cli/main.js';
 import { makeHostTree } from '../fixtures/host.js';
+import { healthyDualRail } from '../fixtures/nccl-logs.js';
 import { dgxSparkNode } from '../fixtures/sysfs.js';
 
 const repo = join(import.meta.dirname, '../..');
@@ -48,7 +49,10 @@ describe('the README examples, on a fixture DGX Spark node', () => {
     host.cleanup();
     rmSync(out, { recursive: true, force: true });
   }, 60_000);
-  const env = { SPARK_RDMA_SYSFS_ROOT: host.sysfs, SPARK_RDMA_PROC_ROOT: host.proc, SPARK_RDMA_ETC_ROOT: host.etc, SPARK_RDMA_DEV_ROOT: host.dev };
+  const env = { SPARK_RDMA_SYSFS_ROOT: host.sysfs, SPARK_RDMA_PROC_ROOT: host.proc, SPARK_RDMA_ETC_ROOT: host.etc, SPARK_RDMA_DEV_ROOT: host.dev, SPARK_RDMA_HOME_DIR: host.home };
+  // The README's nccl-check example reads nccl.log: a healthy dual-rail log built from NCCL's format strings.
+  const ncclLog = join(out, 'nccl.log');
+  writeFileSync(ncclLog, `${healthyDualRail('2.27').join('\n')}\n`);
 
   /** `npx spark-rdma ...` lines of the README's "Command line" block, as argv lists. */
   function readmeCommands(): string[][] {
@@ -74,19 +78,20 @@ describe('the README examples, on a fixture DGX Spark node', () => {
     if (command === 'config') return { code: 0, stdout: /wrote .*serve\.sh/ };
     if (command === 'doctor') return { code: 0, stdout: /^spark-rdma doctor: \d+ checks, \d+ pass, 0 warn, 0 fail/ };
     if (command === 'monitor') return { code: 0, stdout: /rail 0 rocep1s0f1:1/ };
+    if (command === 'nccl-check') return { code: 0, stdout: /; ok: every process used NET\/IB on its expected rails/ };
     if (command === 'exporter') return { code: 0, stderr: /^serving rail counters at http:\/\/127\.0\.0\.1:\d+\/metrics/ };
     throw new Error(`the README has an example this test does not know: spark-rdma ${argv.join(' ')}`);
   }
 
   const commands = readmeCommands();
   test('the block has the examples this test knows', () => {
-    expect(commands.map((c) => c[0])).toEqual(['devices', 'devices', 'bw', 'bw', 'bw', 'lat', 'config', 'config', 'doctor', 'monitor', 'exporter']);
+    expect(commands.map((c) => c[0])).toEqual(['devices', 'devices', 'bw', 'bw', 'bw', 'lat', 'config', 'config', 'doctor', 'nccl-check', 'monitor', 'exporter']);
   });
 
   test.each(commands.map((argv) => [argv.join(' '), argv]))('spark-rdma %s', async (_line, readmeArgv) => {
     // Two substitutions, said here: the vLLM scripts go to a temp dir, and the exporter takes a
     // free port instead of 9469 (another process on this machine may hold it).
-    const argv = readmeArgv.map((w) => (w === 'launch/' ? join(out, 'launch') : w.replace(/:9469$/, ':0')));
+    const argv = readmeArgv.map((w) => (w === 'launch/' ? join(out, 'launch') : w === 'nccl.log' ? ncclLog : w.replace(/:9469$/, ':0')));
     let stdout = '';
     let stderr = '';
     // monitor and exporter run until Ctrl-C: send one once they have shown they run.

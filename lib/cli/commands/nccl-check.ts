@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { discoverRails } from '../../rails/discover.js';
 import { RdmaError } from '../../errors.js';
 import { ncclCheckExitCode } from '../../nccl-check/check.js';
-import { renderNcclCheckJson, renderNcclCheckText } from '../../nccl-check/render.js';
+import { renderNcclCheckText } from '../../nccl-check/render.js';
 import { checkNcclLogStream } from '../../nccl-check/stream.js';
 import type { CliCommand, CliContext } from '../command.js';
+import { examples } from '../help.js';
+import { withSchema } from '../json-schema.js';
 
 interface NcclCheckFlags {
   devices?: string;
@@ -62,7 +64,7 @@ async function run(ctx: CliContext, log: string | undefined, flags: NcclCheckFla
     ctx.exitCode = EXIT_UNREADABLE;
     return;
   }
-  ctx.io.stdout(flags.json ? renderNcclCheckJson(report, source) : renderNcclCheckText(report, source));
+  ctx.io.stdout(flags.json ? `${JSON.stringify(withSchema('ncclCheck', { source, ...report }), null, 2)}\n` : renderNcclCheckText(report, source));
   ctx.exitCode = ncclCheckExitCode(report);
 }
 
@@ -76,16 +78,19 @@ export const command: CliCommand = {
       .option('--devices <list>', 'the rails NCCL should use, device or device:port, comma-separated (default: NCCL_IB_HCA from the log, else this machine\'s rails)')
       .option('--json', 'print the report as JSON')
       .option('--sysfs-root <dir>', 'read this machine\'s rails from this tree instead of /sys (same as SPARK_RDMA_SYSFS_ROOT)')
-      .addHelpText('after', [
-        '',
-        'Examples:',
-        '  NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,NET python3 train.py 2>&1 | tee nccl.log',
-        '  spark-rdma nccl-check nccl.log',
-        '  docker logs <container> 2>&1 | spark-rdma nccl-check - --devices rocep1s0f1:1,roceP2p1s0f1:1',
-        '',
-        'Several ranks and hosts may be interleaved in one log; lines are grouped by their host:pid prefix.',
-        'Exit codes: 0 everything holds, 1 something does not, 2 unreadable input (binary, missing, or no NCCL line).',
-      ].join('\n'))
+      .addHelpText(
+        'after',
+        '\nMake the log with NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,NET (config nccl --debug-nccl adds them).\n' +
+          'Several ranks and hosts may be interleaved in one log: lines are grouped by their host:pid prefix.\n' +
+          'Exit 1 when a process did not use NET/IB on its expected rails (or tried GPUDirect, or loaded a\n' +
+          'net plugin); 2 when the input is unreadable: missing, binary, or without a single NCCL line.\n' +
+          examples([
+            ['spark-rdma nccl-check nccl.log', 'after: python3 train.py 2>&1 | tee nccl.log'],
+            ['spark-rdma nccl-check - < nccl.log', 'standard input'],
+            ['spark-rdma nccl-check nccl.log --devices rocep1s0f1:1,roceP2p1s0f1:1', 'these rails'],
+            ['spark-rdma nccl-check nccl.log --json', ''],
+          ]),
+      )
       .action((log: string | undefined, flags: NcclCheckFlags) => run(ctx, log, flags));
   },
 };
