@@ -2,7 +2,7 @@ import type { Discovery } from '../rails/discover.js';
 import type { Rail } from '../rails/types.js';
 import type { SysfsDevice, SysfsPort } from '../sysfs/types.js';
 import { withSchema } from './json-schema.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../report/table.js';
 
 /** What to say when a machine has no RDMA device at all, and how to get one to try things. */
 export function noDevicesAdvice(root: string): string {

@@ -1,6 +1,6 @@
 // How `spark-rdma monitor` shows samples: a table redrawn in place on a terminal, one plain
 // line per rail and interval otherwise (logs, pipes), JSON lines with --json. Pure functions.
-import { formatTable } from '../cli/table.js';
+import { formatTable } from '../report/table.js';
 import type { Rail } from '../rails/types.js';
 import type { CounterMove, RailSample, RailsSample } from './types.js';
 

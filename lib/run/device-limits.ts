@@ -2,6 +2,7 @@ import type { DeviceInfo } from '@spark/rdma/binding';
 import { invalidArgument, type RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
 import type { Rail } from '../rails/types.js';
+import { plannedCqEntries } from '../verbs/cq-size.js';
 
 export interface PlannedResources {
   qps: number;
@@ -9,14 +10,6 @@ export interface PlannedResources {
   /** Largest region each QP registers. */
   regionBytes: number;
   mtu?: number;
-}
-
-/**
- * Completion-queue entries one side of a rail asks for: one CQ shared by every QP, one entry
- * per outstanding WR plus one (RailEndpoint and CmRailEndpoint size it this way).
- */
-export function plannedCqEntries(plan: Pick<PlannedResources, 'qps' | 'txDepth'>): number {
-  return Math.max(64, plan.qps * (plan.txDepth + 1));
 }
 
 /**

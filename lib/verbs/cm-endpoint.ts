@@ -1,7 +1,7 @@
 import type { CmId, CompletionQueue, Context, MemoryRegion, ProtectionDomain, QueuePair } from '@spark/rdma/binding';
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
-import { plannedCqEntries } from '../run/device-limits.js';
+import { plannedCqEntries } from './cq-size.js';
 import type { RailWire } from './endpoint.js';
 import type { RailSide } from './rail-side.js';
 

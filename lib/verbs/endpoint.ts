@@ -7,7 +7,7 @@ import type {
 } from '@spark/rdma/binding';
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
-import { plannedCqEntries } from '../run/device-limits.js';
+import { plannedCqEntries } from './cq-size.js';
 import type { RailSide } from './rail-side.js';
 
 /** What one side tells the other about a rail: enough to bring its QPs up and write to it. */

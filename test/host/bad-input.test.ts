@@ -10,7 +10,8 @@ import { runBandwidth } from '../../lib/bandwidth/index.js';
 import { main } from '../../lib/cli/main.js';
 import { RdmaError } from '../../lib/errors.js';
 import { runLatency } from '../../lib/latency/index.js';
-import { deviceLimitProblem, plannedCqEntries } from '../../lib/run/device-limits.js';
+import { deviceLimitProblem } from '../../lib/run/device-limits.js';
+import { plannedCqEntries } from '../../lib/verbs/cq-size.js';
 import { makeSysfsTree, rxePair } from '../fixtures/sysfs.js';
 
 const tree = makeSysfsTree(rxePair());

@@ -2,7 +2,7 @@ import { JSON_SCHEMAS } from '../json-schema.js';
 import { counterKind } from '../../counters/kinds.js';
 import type { BandwidthResult, BandwidthSample, RailBandwidth, SizeResult } from '../../bandwidth/index.js';
 import { formatByteSize } from '../../report/units.js';
-import { formatTable } from '../table.js';
+import { formatTable } from '../../report/table.js';
 import { pairingLine } from './pairing-line.js';
 
 const f = (n: number, digits = 2) => n.toFixed(digits);

@@ -2,7 +2,7 @@ import { JSON_SCHEMAS } from '../json-schema.js';
 import type { LatencyResult } from '../../latency/index.js';
 import { formatByteSize } from '../../report/units.js';
 import { renderHistogram } from '../../stats/render.js';
-import { formatTable } from '../table.js';
+import { formatTable } from '../../report/table.js';
 import { pairingLine } from './pairing-line.js';
 
 const us = (n: number) => (n < 10 ? n.toFixed(3) : n < 1000 ? n.toFixed(2) : n.toFixed(0));
