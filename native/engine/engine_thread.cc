@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <system_error>
+
+#include "util/error.h"
 
 namespace spark {
 
@@ -43,10 +46,20 @@ void Unregister(EngineThread* t) {
 
 }  // namespace
 
+// The stop flag is not cleared: an engine runs once, and a stop() that came before start()
+// (an already aborted signal) must end the run at once.
 void EngineThread::Start(std::function<void()> body) {
-  stop_.store(false);
   Register(this);
-  thread_ = std::thread(std::move(body));
+  try {
+    thread_ = std::thread(std::move(body));
+  } catch (const std::system_error& e) {
+    Unregister(this);
+    ErrorInfo info("ERR_RDMA_NO_THREAD", std::string("cannot start the engine thread: ") + e.what(),
+                   "the process hit a thread or memory limit (ulimit -u, ulimit -v)");
+    info.errnum = e.code().value();
+    info.syscall = "pthread_create";
+    throw VerbsError(std::move(info));
+  }
 }
 
 void EngineThread::Join() {

@@ -62,69 +62,6 @@ std::vector<uint8_t> ReadPrivateData(Napi::Env env, const Napi::Value& v, size_t
   return std::vector<uint8_t>(a.Data(), a.Data() + a.ByteLength());
 }
 
-// Runs `work` on the libuv pool (bounded by its own deadline) and settles a promise.
-class CmWorker : public Napi::AsyncWorker {
- public:
-  using Work = std::function<void(CmEventResult&)>;
-  using Done = std::function<Napi::Value(Napi::Env, CmEventResult&)>;
-
-  // `self` (the CmId) stays referenced until the promise settles: `done` may touch it.
-  CmWorker(Napi::Env env, Napi::Object self, std::shared_ptr<CmIdWrap::State> state, Work work, Done done)
-      : Napi::AsyncWorker(env, "spark-rdma:cm"), deferred_(Napi::Promise::Deferred::New(env)),
-        self_(Napi::Persistent(self)), state_(std::move(state)), work_(std::move(work)), done_(std::move(done)) {
-    ++state_->pending;
-  }
-  // Queues the work; the returned promise settles on the JS thread when it is done.
-  Napi::Promise QueueAndPromise() {
-    Napi::Promise promise = deferred_.Promise();
-    Queue();
-    return promise;
-  }
-
-  void Execute() override {
-    try {
-      work_(result_);
-    } catch (const VerbsError& e) {
-      error_ = e.info();
-      failed_ = true;
-    }
-  }
-  void OnOK() override {
-    --state_->pending;
-    Napi::HandleScope scope(Env());
-    Settle();
-    self_.Reset();
-  }
-  void OnError(const Napi::Error& e) override {
-    --state_->pending;
-    deferred_.Reject(e.Value());
-    self_.Reset();
-  }
-
- private:
-  void Settle() {
-    Napi::Env env = Env();
-    if (failed_) {
-      deferred_.Reject(MakeJsError(env, error_).Value());
-      return;
-    }
-    try {
-      deferred_.Resolve(done_(env, result_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference self_;
-  std::shared_ptr<CmIdWrap::State> state_;
-  Work work_;
-  Done done_;
-  CmEventResult result_;
-  ErrorInfo error_;
-  bool failed_ = false;
-};
-
 struct AdoptedId {
   std::shared_ptr<CmIdRes> res;
   std::vector<uint8_t> privateData;
@@ -150,7 +87,7 @@ Napi::FunctionReference CmIdWrap::Init(Napi::Env env, Napi::Object exports) {
   return Napi::Persistent(ctor);
 }
 
-CmIdWrap::CmIdWrap(const Napi::CallbackInfo& info) : TrackedWrap<CmIdWrap>(info), state_(std::make_shared<State>()) {
+CmIdWrap::CmIdWrap(const Napi::CallbackInfo& info) : TrackedWrap<CmIdWrap>(info), state_(std::make_shared<CmIdState>()) {
   Napi::Env env = info.Env();
   if (info[0].IsExternal()) {
     AdoptedId* adopted = info[0].As<Napi::External<AdoptedId>>().Data();
@@ -168,9 +105,8 @@ CmIdWrap::~CmIdWrap() {
 }
 
 void CmIdWrap::Release() {
-  state_->cancel = true;
-  // Workers poll in 100 ms slices; wait for them so the id outlives every wait on it.
-  for (int i = 0; i < 50 && state_->pending.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Pending steps see cancel within one poll slice; joined, none can touch the id after this.
+  state_->CancelAndJoin();
   contextObject_.Reset();
   if (context_) context_->Close();
   context_.reset();
@@ -214,22 +150,24 @@ Napi::Value CmIdWrap::Resolve(const Napi::CallbackInfo& info) {
   sockaddr_storage src{};
   if (!source.empty()) src = Guard(env, [&] { return ParseAddress(source, 0); });
   auto state = state_;
-  auto* worker = new CmWorker(
+  return CmOp::Start(
       env, Value(), state,
       [state, dst, src, source, timeoutMs, dest](CmEventResult& out) mutable {
-        rdma_cm_id* id = state->res->id;
-        if (rdma_resolve_addr(id, source.empty() ? nullptr : reinterpret_cast<sockaddr*>(&src),
-                              reinterpret_cast<sockaddr*>(&dst), timeoutMs) != 0) {
-          ThrowSyscall("rdma_resolve_addr", errno, dest);
-        }
+        state->Locked("resolving " + dest, [&](rdma_cm_id* id) {
+          if (rdma_resolve_addr(id, source.empty() ? nullptr : reinterpret_cast<sockaddr*>(&src),
+                                reinterpret_cast<sockaddr*>(&dst), timeoutMs) != 0) {
+            ThrowSyscall("rdma_resolve_addr", errno, dest);
+          }
+        });
         WaitCmEvent(state->res->channel, RDMA_CM_EVENT_ADDR_RESOLVED, timeoutMs + 500, "resolving " + dest,
                     state->cancel);
-        if (rdma_resolve_route(id, timeoutMs) != 0) ThrowSyscall("rdma_resolve_route", errno, dest);
+        state->Locked("resolving the route to " + dest, [&](rdma_cm_id* id) {
+          if (rdma_resolve_route(id, timeoutMs) != 0) ThrowSyscall("rdma_resolve_route", errno, dest);
+        });
         out = WaitCmEvent(state->res->channel, RDMA_CM_EVENT_ROUTE_RESOLVED, timeoutMs + 500,
                           "resolving the route to " + dest, state->cancel);
       },
       [](Napi::Env e, CmEventResult&) -> Napi::Value { return e.Undefined(); });
-  return worker->QueueAndPromise();
 }
 
 Napi::Value CmIdWrap::Listen(const Napi::CallbackInfo& info) {
@@ -256,7 +194,7 @@ Napi::Value CmIdWrap::GetRequest(const Napi::CallbackInfo& info) {
   std::shared_ptr<CmIdRes> res = Open(env);
   int timeoutMs = static_cast<int>(ReadNumber(env, info[0], "timeoutMs", 1, 3600000));
   auto state = state_;
-  auto* worker = new CmWorker(
+  return CmOp::Start(
       env, Value(), state,
       [state, timeoutMs](CmEventResult& out) {
         out = WaitCmEvent(state->res->channel, RDMA_CM_EVENT_CONNECT_REQUEST, timeoutMs,
@@ -270,16 +208,18 @@ Napi::Value CmIdWrap::GetRequest(const Napi::CallbackInfo& info) {
           if (channel != nullptr) rdma_destroy_event_channel(channel);
           rdma_reject(r.id, nullptr, 0);
           rdma_destroy_id(r.id);
+          r.id = nullptr;
           ErrorInfo failure("ERR_RDMA_SYSCALL", std::string("rdma_migrate_id failed: ") + std::strerror(err));
           failure.errnum = err;
           failure.syscall = "rdma_migrate_id";
           throw MakeJsError(e, failure);
         }
         AdoptedId adopted{std::make_shared<CmIdRes>(r.id, channel), r.privateData};
+        r.id = nullptr;  // the new CmIdRes owns it now
         auto ext = Napi::External<AdoptedId>::New(e, &adopted);
         return e.GetInstanceData<Addon>()->cmIdClass.New({ext});
-      });
-  return worker->QueueAndPromise();
+      },
+      /*ownsNewId=*/true);
 }
 
 Napi::Value CmIdWrap::CreateQueuePair(const Napi::CallbackInfo& info) {
@@ -303,7 +243,7 @@ Napi::Value CmIdWrap::CreateQueuePair(const Napi::CallbackInfo& info) {
   uint32_t maxSendWr = attr.cap.max_send_wr;
   std::shared_ptr<QpRes> qp = Guard(env, [&] {
     if (rdma_create_qp(res->id, pd->pd, &attr) != 0) ThrowSyscall("rdma_create_qp", errno, "RC");
-    auto q = std::make_shared<QpRes>(pd, cq, res->id->qp, res->id);
+    auto q = std::make_shared<QpRes>(pd, cq, res->id->qp, res);
     q->maxInline = attr.cap.max_inline_data;
     q->maxSendWr = maxSendWr;
     return q;
@@ -324,15 +264,18 @@ Napi::Value CmIdWrap::Establish(const Napi::CallbackInfo& info, bool active) {
   std::vector<uint8_t> data = ReadPrivateData(env, info[0], active ? 56 : 196);
   int timeoutMs = static_cast<int>(ReadNumber(env, info[1], "timeoutMs", 1, 3600000));
   auto state = state_;
-  auto* worker = new CmWorker(
+  return CmOp::Start(
       env, Value(), state,
       [state, data, timeoutMs, active](CmEventResult& out) {
         rdma_conn_param param = ConnParam(data);
         const char* call = active ? "rdma_connect" : "rdma_accept";
-        int rc = active ? rdma_connect(state->res->id, &param) : rdma_accept(state->res->id, &param);
-        if (rc != 0) ThrowSyscall(call, errno, "");
+        state->Locked(call, [&](rdma_cm_id* id) {
+          int rc = active ? rdma_connect(id, &param) : rdma_accept(id, &param);
+          if (rc != 0) ThrowSyscall(call, errno, "");
+        });
         out = WaitCmEvent(state->res->channel, RDMA_CM_EVENT_ESTABLISHED, timeoutMs,
                           active ? "rdma_cm connect" : "rdma_cm accept", state->cancel);
+        std::lock_guard<std::mutex> lock(state->res->mutex);
         state->res->connected = true;
       },
       [this, active](Napi::Env e, CmEventResult& r) -> Napi::Value {
@@ -340,13 +283,17 @@ Napi::Value CmIdWrap::Establish(const Napi::CallbackInfo& info, bool active) {
         if (active) peerPrivateData_ = r.privateData;
         return e.Undefined();
       });
-  return worker->QueueAndPromise();
 }
 
 Napi::Value CmIdWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (state_->pending.load() > 0) {
     throw MakeJsError(env, ErrorInfo("ERR_RDMA_BUSY", "cannot close a CmId while a resolve/connect/accept is pending", "await the pending promise first (each has a deadline)"));
+  }
+  // The QP may use a PD and CQ of another id's context (CmRailEndpoint puts every QP of a rail
+  // on the first id's PD), so the context's children say nothing about it: ask the QP.
+  if (state_->res && state_->res->qpBusy()) {
+    throw MakeJsError(env, ErrorInfo("ERR_RDMA_BUSY", "cannot close a CmId while an engine runs on its queue pair", "stop the engine and await its promise first"));
   }
   if (context_ && context_->Children() > 0) {
     throw MakeJsError(env, ErrorInfo("ERR_RDMA_BUSY", "cannot close a CmId while PDs or CQs on its context are open", "close the queue pair, regions, CQ and PD first"));

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 
+#include "js/cm_op.h"
 #include "js/tracked.h"
 #include "verbs/resources.h"
 
@@ -16,12 +17,6 @@ class CmIdWrap : public TrackedWrap<CmIdWrap> {
   ~CmIdWrap() override;
   void Release();
 
-  // Shared with the async workers: they outlive nothing, the wrapper waits for them.
-  struct State {
-    std::shared_ptr<CmIdRes> res;
-    std::atomic<bool> cancel{false};
-    std::atomic<int> pending{0};
-  };
 
  private:
   Napi::Value ContextGetter(const Napi::CallbackInfo& info);
@@ -37,7 +32,7 @@ class CmIdWrap : public TrackedWrap<CmIdWrap> {
   Napi::Value Establish(const Napi::CallbackInfo& info, bool active);
   std::shared_ptr<CmIdRes> Open(Napi::Env env);
 
-  std::shared_ptr<State> state_;
+  std::shared_ptr<CmIdState> state_;
   std::shared_ptr<ContextRes> context_;
   Napi::ObjectReference contextObject_;
   std::vector<uint8_t> peerPrivateData_;

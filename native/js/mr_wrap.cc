@@ -41,17 +41,14 @@ MrWrap::MrWrap(const Napi::CallbackInfo& info) : TrackedWrap<MrWrap>(info) {
       auto memory = std::make_shared<AlignedMemory>(size);
       return std::make_shared<MrRes>(pd, static_cast<uint8_t*>(memory->data), size, access, memory);
     });
-  } else if (info[1].IsArrayBuffer()) {
-    Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
-    if (ab.ByteLength() == 0) throw Napi::RangeError::New(env, "cannot register an empty ArrayBuffer");
-    res_ = Guard(env, [&] {
-      return std::make_shared<MrRes>(pd, static_cast<uint8_t*>(ab.Data()), ab.ByteLength(), access, nullptr);
-    });
-    jsMemory_ = Napi::Persistent(ab);
   } else {
-    throw Napi::TypeError::New(env,
-                               "new MemoryRegion(pd, source): source must be a byte count or an ArrayBuffer "
-                               "(not a Buffer or typed array view: a pooled Buffer shares memory with other data)");
+    // Only natively allocated memory: a JS ArrayBuffer can be detached or transferred while
+    // registered (structuredClone, postMessage, ArrayBuffer.prototype.transfer), and no
+    // reference keeps its memory in place, so the NIC could write into memory JS has freed.
+    throw MakeJsError(env, ErrorInfo("ERR_RDMA_INVALID_ARGUMENT",
+                                     "new MemoryRegion(pd, source): source must be a byte count (ArrayBuffers and "
+                                     "Buffers cannot be registered: JS can detach or transfer them under a live registration)",
+                                     "pass the size in bytes; region.view() gives a Uint8Array over the registered memory"));
   }
   length_ = res_->length;
   addr_ = reinterpret_cast<uint64_t>(res_->data);
@@ -69,8 +66,6 @@ void MrWrap::Release() {
   // As for QPs: a region an engine still uses is deregistered when the engine lets go.
   if (res_ && res_->busy.load() == 0) res_->Close();
   res_.reset();
-  // Only from JS-thread paths (close, finalizer, env cleanup): safe to drop the reference.
-  if (!jsMemory_.IsEmpty()) jsMemory_.Reset();
 }
 
 std::shared_ptr<MrRes> MrWrap::From(Napi::Env env, const Napi::Value& value, const char* argName) {
@@ -91,7 +86,6 @@ Napi::Value MrWrap::Closed(const Napi::CallbackInfo& info) { return Napi::Boolea
 
 Napi::Value MrWrap::View(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!jsMemory_.IsEmpty()) return Napi::Uint8Array::New(env, length_, jsMemory_.Value(), 0);
   if (!res_ || !res_->owned) throw MakeJsError(env, ErrorInfo("ERR_RDMA_CLOSED", "memory region is closed"));
   // The view shares ownership of the memory, so it stays valid even after close().
   auto* keep = new std::shared_ptr<AlignedMemory>(res_->owned);

@@ -26,7 +26,6 @@ class MrWrap : public TrackedWrap<MrWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   std::shared_ptr<MrRes> res_;
-  Napi::Reference<Napi::ArrayBuffer> jsMemory_;  // pinned for the region's life
   size_t length_ = 0;
   uint64_t addr_ = 0;
   uint32_t lkey_ = 0;

@@ -44,6 +44,18 @@ void ThrowCode(const std::string& code, const std::string& message, const std::s
   throw VerbsError(std::move(info));
 }
 
+ErrorInfo InfoFromException(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) {
+    return ErrorInfo("ERR_RDMA_NO_MEMORY", std::string("out of memory: ") + e.what(), "free memory or run with smaller buffers");
+  }
+  if (const auto* sys = dynamic_cast<const std::system_error*>(&e)) {
+    ErrorInfo info("ERR_RDMA_SYSCALL", sys->what());
+    info.errnum = sys->code().value();
+    return info;
+  }
+  return ErrorInfo("ERR_RDMA_INTERNAL", e.what());
+}
+
 Napi::Error MakeJsError(Napi::Env env, const ErrorInfo& info) {
   Napi::Object fields = Napi::Object::New(env);
   fields.Set("code", info.code);

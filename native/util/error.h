@@ -4,8 +4,10 @@
 
 #include <napi.h>
 
+#include <new>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace spark {
 
@@ -45,13 +47,22 @@ std::string ErrnoName(int errnum);
 // Builds the JS error object (the registered class when there is one).
 Napi::Error MakeJsError(Napi::Env env, const ErrorInfo& info);
 
-// Runs fn and converts VerbsError into a thrown JS error.
+// What a C++ exception other than VerbsError means to a JS caller (bad_alloc: no memory;
+// system_error, e.g. std::thread failing: the errno; anything else: an internal error).
+ErrorInfo InfoFromException(const std::exception& e);
+
+// Runs fn and converts any C++ exception into a thrown JS error (Napi::Error passes through).
+// Entry points that change state before a step that can throw undo it themselves.
 template <typename Fn>
 auto Guard(Napi::Env env, Fn&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const VerbsError& e) {
     throw MakeJsError(env, e.info());
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw MakeJsError(env, InfoFromException(e));
   }
 }
 

@@ -144,8 +144,9 @@ void CqRes::Close() {
 }
 
 QpRes::QpRes(std::shared_ptr<PdRes> parent, std::shared_ptr<CqRes> completions, ibv_qp* created,
-             rdma_cm_id* owner)
-    : qp(created), psn(RandomPsn()), pd(std::move(parent)), cq(std::move(completions)), cmId(owner) {
+             std::shared_ptr<CmIdRes> owner)
+    : qp(created), psn(RandomPsn()), pd(std::move(parent)), cq(std::move(completions)),
+      cmId(owner ? owner->id : nullptr), cmOwner(std::move(owner)) {
   pd->AddChild();
   cq->AddChild();
 }
@@ -176,15 +177,22 @@ CmIdRes::CmIdRes() {
 
 CmIdRes::CmIdRes(rdma_cm_id* adopted, rdma_event_channel* ownChannel) : channel(ownChannel), id(adopted) {}
 
-void CmIdRes::Close() {
+bool CmIdRes::qpBusy() const {
+  auto q = qp.lock();
+  return q && q->busy.load() > 0;
+}
+
+bool CmIdRes::Close() {
   std::lock_guard<std::mutex> lock(mutex);
-  if (id == nullptr) return;
+  if (id == nullptr) return true;
+  if (qpBusy()) return false;
   if (connected) rdma_disconnect(id);
   if (auto q = qp.lock()) q->Close();
   rdma_destroy_id(id);
   id = nullptr;
   if (channel != nullptr) rdma_destroy_event_channel(channel);
   channel = nullptr;
+  return true;
 }
 
 uint32_t RandomPsn() {

@@ -62,7 +62,7 @@ struct AlignedMemory {
 struct MrRes {
   ibv_mr* mr = nullptr;
   std::shared_ptr<PdRes> pd;
-  std::shared_ptr<AlignedMemory> owned;  // null when the memory is a JS ArrayBuffer
+  std::shared_ptr<AlignedMemory> owned;  // the registered memory (shared with JS views)
   uint8_t* data = nullptr;
   size_t length = 0;
   std::atomic<int> busy{0};  // engines running on this region
@@ -93,10 +93,13 @@ struct QpRes {
   std::shared_ptr<PdRes> pd;
   std::shared_ptr<CqRes> cq;
   rdma_cm_id* cmId = nullptr;  // set when rdma_create_qp made it: rdma_destroy_qp frees it
+  // The id that made the QP stays alive while the QP does: a CmId closed under a running
+  // engine defers its own close until the QP is let go (CmIdRes::Close).
+  std::shared_ptr<CmIdRes> cmOwner;
   std::atomic<int> busy{0};    // engines running on this QP
 
   QpRes(std::shared_ptr<PdRes> parent, std::shared_ptr<CqRes> completions, ibv_qp* created,
-        rdma_cm_id* owner);
+        std::shared_ptr<CmIdRes> owner = nullptr);
   void Close();
   bool closed() const { return qp == nullptr; }
   ~QpRes() { Close(); }
@@ -112,7 +115,11 @@ struct CmIdRes {
 
   CmIdRes();
   CmIdRes(rdma_cm_id* adopted, rdma_event_channel* ownChannel);
-  void Close();
+  // Disconnects, destroys the QP, the id and the channel. While an engine runs on the QP it
+  // does nothing and returns false: the QP holds this id, so the last one to let go of the QP
+  // (the engine when it finishes) ends up here again through ~CmIdRes.
+  bool Close();
+  bool qpBusy() const;
   bool closed() const { return id == nullptr; }
   ~CmIdRes() { Close(); }
 };
