@@ -151,22 +151,23 @@ export interface RegionAccess {
 }
 
 /**
- * A registered region of host memory (`ibv_reg_mr`). Either allocated natively (page aligned,
- * zeroed) from a byte count, or an ArrayBuffer that stays referenced until close().
- * Pooled Buffer slices are refused: they share memory with unrelated data.
+ * A registered region of host memory (`ibv_reg_mr`), allocated natively (page aligned, zeroed)
+ * from a byte count. ArrayBuffers and Buffers are refused (`ERR_RDMA_INVALID_ARGUMENT`): JS can
+ * detach or transfer an ArrayBuffer while it is registered, and the NIC would then write into
+ * memory JS no longer owns. Use view() to read and write the region's bytes.
  */
 export class MemoryRegion {
   /**
-   * @param source Byte count to allocate natively, or an ArrayBuffer to register in place.
+   * @param size Bytes to allocate natively and register.
    * @throws `ERR_RDMA_MEMLOCK` when registration hits the locked-memory limit (`ulimit -l`).
    */
-  constructor(pd: ProtectionDomain, source: number | ArrayBuffer, access?: RegionAccess);
+  constructor(pd: ProtectionDomain, size: number, access?: RegionAccess);
   readonly length: number;
   readonly addr: bigint;
   readonly lkey: number;
   readonly rkey: number;
   readonly closed: boolean;
-  /** A view of the region's bytes (for natively allocated regions, valid until close()). */
+  /** A view of the region's bytes; it shares the memory, so it stays valid after close(). */
   view(): Uint8Array;
   close(): void;
 }
@@ -223,6 +224,11 @@ export class QueuePair {
   /** Inline bytes the device granted. */
   readonly maxInlineData: number;
   /** `'RESET' | 'INIT' | 'RTR' | 'RTS' | 'ERR' | ...` */
+  /**
+   * Path MTU in bytes the QP was brought up with (`ibv_query_qp`): what `connect()` set, or what
+   * rdma_cm took from the route. Null before RTR and once closed.
+   */
+  readonly pathMtu: number | null;
   readonly state: string;
   readonly closed: boolean;
   /**
@@ -391,15 +397,42 @@ export interface WriteLatencyParams {
    * guest), then the counter.
    */
   timer?: 'auto' | 'clock' | 'counter';
+  /**
+   * Samples kept one by one (default 1e7, 80 MB). A run with more (duration mode: an hour at
+   * 2 us is 1.8e9) keeps a histogram instead: see WriteLatencyResult.histogram.
+   */
+  sampleBudget?: number;
+}
+
+/**
+ * Latency of a run that outgrew its sample budget: count, min, max, mean and stdev are exact;
+ * percentiles come from log-linear buckets (128 per power of two), whose midpoints are within
+ * `relativeError` (2^-8, 0.39 %) of any sample in them. One-way nanoseconds.
+ */
+export interface LatencyHistogram {
+  count: number;
+  minNs: number;
+  maxNs: number;
+  meanNs: number;
+  stdevNs: number;
+  relativeError: number;
+  /** Non-empty buckets in ascending order: samples x with lowerNs[i] <= x < upperNs[i]. */
+  lowerNs: Float64Array;
+  upperNs: Float64Array;
+  counts: Float64Array;
 }
 
 export interface WriteLatencyResult {
   /**
    * One-way latency samples in ns (half the time between successive posts, as ib_write_lat
    * does), warm-up excluded. Filled natively; handed over once at the end. The initiator's
-   * only: a responder does not stamp its posts, and its array is empty.
+   * only: a responder does not stamp its posts, and its array is empty. Empty too when the run
+   * had more samples than `sampleBudget` (then `histogram` holds them).
    */
   samplesNs: Float64Array;
+  /** 'exact': every sample is in samplesNs; 'histogram': there were too many, see histogram. */
+  statistics: 'exact' | 'histogram';
+  histogram: LatencyHistogram | null;
   /** Exchanges completed, warm-up included. */
   exchanges: number;
   /** Of those, untimed warm-up exchanges (at least warmupIterations; more with warmupMs). */

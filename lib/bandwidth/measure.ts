@@ -34,6 +34,25 @@ export interface MeasuredSize extends SizeResult {
   raws: WriteBandwidthResult[];
 }
 
+/**
+ * Endpoints whose engine failed, with the size it failed at. The engine moved their QPs to the
+ * error state (native/engine/wr_id.h: AbandonQps), so a later size must not run on them: it
+ * would only report flushed writes, or worse, meet completions of the failed run.
+ */
+const failedAt = new WeakMap<RailSide, number>();
+
+function skipped(w: RailWriter, size: number, failedSize: number): RailFailure {
+  return {
+    rail: w.rail.index,
+    device: w.rail.device,
+    samples: [],
+    error: new RdmaError(`rail ${w.rail.index} (${w.rail.device}) is not used for size ${size}: it failed at size ${failedSize}`, {
+      code: 'ERR_RDMA_RAIL_FAILED',
+      hint: 'its queue pairs were stopped after that failure; see the first error for the cause, then run again',
+    }),
+  };
+}
+
 function asRdmaError(err: unknown): RdmaError {
   if (err instanceof RdmaError) return err;
   return new RdmaError(err instanceof Error ? err.message : String(err), { code: 'ERR_RDMA_INTERNAL' });
@@ -63,7 +82,7 @@ function withPortState(err: RdmaError, root: string, rail: Rail): RdmaError {
  * rail's counters next to the device's own. A rail that fails does not take the others down.
  */
 export async function measureSize(
-  writers: RailWriter[],
+  allWriters: RailWriter[],
   params: BandwidthParams,
   size: number,
   onSample: (s: BandwidthSample) => void,
@@ -71,6 +90,8 @@ export async function measureSize(
   sysfsRoot: string | undefined,
 ): Promise<MeasuredSize> {
   const native = loadBinding();
+  const writers = allWriters.filter((w) => !failedAt.has(w.endpoint));
+  const skips = allWriters.filter((w) => failedAt.has(w.endpoint)).map((w) => skipped(w, size, failedAt.get(w.endpoint)!));
   const root = resolveSysfsRoot(sysfsRoot !== undefined ? { sysfsRoot } : {}).root;
   const before: PortCounterReading[] = writers.map((w) => readPortCounters(root, w.rail.device, w.rail.port));
   const samples: BandwidthSample[][] = writers.map(() => []);
@@ -113,24 +134,27 @@ export async function measureSize(
 
   const rails: RailBandwidth[] = [];
   const raws: WriteBandwidthResult[] = [];
-  const failures: RailFailure[] = [];
+  const failures: RailFailure[] = [...skips];
   settled.forEach((outcome, i) => {
     const w = writers[i]!;
     if (outcome.status === 'rejected') {
+      failedAt.set(w.endpoint, size);
       failures.push({ rail: w.rail.index, device: w.rail.device, error: withPortState(asRdmaError(outcome.reason), root, w.rail), samples: samples[i]! });
       return;
     }
     const raw = outcome.value;
+    // The MTU the QPs actually have: with rdma_cm the route decided it, not the plan.
+    const mtu = w.endpoint.qps[0]?.pathMtu ?? w.mtu;
     const delta = counterDelta(before[i]!, readPortCounters(root, w.rail.device, w.rail.port));
     const messagesOnWire = raw.messages + raw.warmupMessages;
     const counters = {
       delta,
       // The counters also saw the warm-up, which ran between the two readings.
-      expectedDataPackets: messagesOnWire * Math.ceil(size / w.mtu),
+      expectedDataPackets: messagesOnWire * Math.ceil(size / mtu),
       counterBytes: delta.txBytes,
-      agreement: counterAgreement({ delta, messagesOnWire, size, mtu: w.mtu, mixed: params.bidir }),
+      agreement: counterAgreement({ delta, messagesOnWire, size, mtu, mixed: params.bidir }),
     };
-    rails.push(railBandwidth(w.rail, size, w.mtu, raw, samples[i]!, counters));
+    rails.push(railBandwidth(w.rail, size, mtu, raw, samples[i]!, counters));
     raws.push(raw);
   });
   return { size, rails, total: totalOf(rails, raws), failures, raws };

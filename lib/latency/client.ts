@@ -67,7 +67,7 @@ export async function runLatencyClient(
       // A rail stopped before its first timed sample has nothing to report.
       const measureRail = (i: number) =>
         initiate(endpoints[i]!, peers[i]!, size, params, stop).done.then(
-          (raw) => (raw.samplesNs.length > 0 ? [railLatency(rails[i]!, size, raw)] : []),
+          (raw) => (raw.samplesNs.length > 0 || raw.histogram ? [railLatency(rails[i]!, size, raw)] : []),
           (err: unknown) => {
             throw channel.signal.aborted ? peerClosed(err instanceof Error ? err.message : String(err)) : err;
           },

@@ -24,6 +24,7 @@ export function initiate(endpoint: RailSide, peer: RailWire, size: number, param
     role: 'initiator',
     peerTimeoutMs: params.peerTimeoutMs,
     timer: params.timer,
+    sampleBudget: params.sampleBudget,
   });
 }
 

@@ -11,5 +11,6 @@ export {
   type LogHistogramOptions,
 } from './histogram.js';
 export { summarizeLatency, type LatencyStatsUs, type LatencySummary, type SummarizeLatencyOptions } from './latency.js';
+export { summarizeLatencyBuckets, type LatencyBuckets } from './latency-histogram.js';
 export { summarizeIntervals, type IntervalStats } from './intervals.js';
 export { renderHistogram, type RenderHistogramOptions } from './render.js';

@@ -1,7 +1,9 @@
 #include "engine/latency_wrap.h"
 
 #include <cstring>
+#include <vector>
 
+#include "engine/settle.h"
 #include "js/args.h"
 #include "js/cq_wrap.h"
 #include "js/mr_wrap.h"
@@ -37,6 +39,7 @@ static WriteLatParams ReadParams(Napi::Env env, const Napi::Object& o) {
   if (r != "initiator" && r != "responder") throw Napi::TypeError::New(env, "role must be 'initiator' or 'responder'");
   p.initiator = r == "initiator";
   p.peerTimeoutNs = static_cast<uint64_t>(ReadNumberField(env, o, "peerTimeoutMs", 5000, 1, 36e5)) * 1000000ull;
+  p.sampleBudget = static_cast<uint64_t>(ReadNumberField(env, o, "sampleBudget", 1e7, 1, 1e9));
   Napi::Value timer = o.Get("timer");
   std::string t = timer.IsUndefined() ? "auto" : timer.IsString() ? std::string(timer.As<Napi::String>()) : "";
   if (t == "auto") p.timer = TimerChoice::Auto;
@@ -94,19 +97,78 @@ Napi::Value LatencyWrap::Start(const Napi::CallbackInfo& info) {
   started_ = running_ = true;
   SetBusy(+1);
   Ref();
-  thread_.Start([this] {
-    auto* msg = new Message();
-    try {
-      msg->result = RunWriteLatency(target_, params_, thread_.stopFlag());
-    } catch (const VerbsError& e) {
-      msg->error = e.info();
-    } catch (const std::exception& e) {
-      msg->error = ErrorInfo("ERR_RDMA_INTERNAL", e.what());
-    }
-    if (tsfn_.BlockingCall(msg) != napi_ok) delete msg;
+  try {
+    thread_.Start([this] { Body(); });
+  } catch (...) {
+    // Undo in reverse so the engine, its QP and regions are as they were before start().
+    Unref();
+    SetBusy(-1);
+    started_ = running_ = false;
+    deferred_.reset();
     tsfn_.Release();
-  });
+    Guard(env, [] { throw; });
+  }
   return deferred_->Promise();
+}
+
+void LatencyWrap::Body() {
+  auto* msg = new Message();
+  try {
+    msg->result = RunWriteLatency(target_, params_, thread_.stopFlag());
+  } catch (const VerbsError& e) {
+    msg->error = e.info();
+  } catch (const std::exception& e) {
+    msg->error = InfoFromException(e);
+  }
+  if (tsfn_.BlockingCall(msg) != napi_ok) delete msg;
+  tsfn_.Release();
+}
+
+// Exact moments and the non-empty buckets, all in one-way nanoseconds.
+static Napi::Value HistogramToJs(Napi::Env env, const LatencyHistogram& h, double nsPerHalfTick) {
+  std::vector<size_t> used;
+  for (size_t i = 0; i < LatencyHistogram::kBuckets; ++i) {
+    if (h.bucketCount(i) > 0) used.push_back(i);
+  }
+  Napi::Float64Array lower = Napi::Float64Array::New(env, used.size());
+  Napi::Float64Array upper = Napi::Float64Array::New(env, used.size());
+  Napi::Float64Array counts = Napi::Float64Array::New(env, used.size());
+  for (size_t k = 0; k < used.size(); ++k) {
+    lower[k] = static_cast<double>(LatencyHistogram::Lower(used[k])) * nsPerHalfTick;
+    upper[k] = static_cast<double>(LatencyHistogram::Upper(used[k])) * nsPerHalfTick;
+    counts[k] = static_cast<double>(h.bucketCount(used[k]));
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("count", static_cast<double>(h.count()));
+  o.Set("minNs", static_cast<double>(h.min()) * nsPerHalfTick);
+  o.Set("maxNs", static_cast<double>(h.max()) * nsPerHalfTick);
+  o.Set("meanNs", h.Mean() * nsPerHalfTick);
+  o.Set("stdevNs", h.Stdev() * nsPerHalfTick);
+  o.Set("relativeError", LatencyHistogram::kRelativeError);
+  o.Set("lowerNs", lower);
+  o.Set("upperNs", upper);
+  o.Set("counts", counts);
+  return o;
+}
+
+static Napi::Value ResultToJs(Napi::Env env, const WriteLatResult& r) {
+  // One copy into a JS-owned buffer: no JS call per sample, and no native memory to track.
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, r.samplesNs.size() * sizeof(double));
+  if (!r.samplesNs.empty()) std::memcpy(ab.Data(), r.samplesNs.data(), ab.ByteLength());
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("samplesNs", Napi::Float64Array::New(env, r.samplesNs.size(), ab, 0));
+  o.Set("exchanges", static_cast<double>(r.exchanges));
+  o.Set("warmupExchanges", static_cast<double>(r.warmupExchanges));
+  o.Set("stoppedEarly", r.stoppedEarly);
+  o.Set("inlineUsed", r.inlineUsed);
+  Napi::Object timer = Napi::Object::New(env);
+  timer.Set("source", r.timerSource);
+  timer.Set("mhz", r.timerMhz);
+  timer.Set("cpuMigrations", static_cast<double>(r.cpuMigrations));
+  o.Set("timer", timer);
+  o.Set("statistics", r.histogram ? "histogram" : "exact");
+  o.Set("histogram", r.histogram ? HistogramToJs(env, *r.histogram, r.nsPerHalfTick) : env.Null());
+  return o;
 }
 
 void LatencyWrap::CallJs(Napi::Env env, Napi::Function, LatencyWrap* self, Message* raw) {
@@ -119,33 +181,12 @@ void LatencyWrap::CallJs(Napi::Env env, Napi::Function, LatencyWrap* self, Messa
   }
 }
 
-void LatencyWrap::Finish(Napi::Env env, Message& message) {
-  LatencyWrap* self = this;
-  Message* msg = &message;
-  self->thread_.StopAndJoin();
-  if (self->running_) self->SetBusy(-1);
-  self->running_ = false;
-  if (msg->error) {
-    self->deferred_->Reject(MakeJsError(env, *msg->error).Value());
-  } else {
-    const WriteLatResult& r = msg->result;
-    // One copy into a JS-owned buffer: no JS call per sample, and no native memory to track.
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, r.samplesNs.size() * sizeof(double));
-    if (!r.samplesNs.empty()) std::memcpy(ab.Data(), r.samplesNs.data(), ab.ByteLength());
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("samplesNs", Napi::Float64Array::New(env, r.samplesNs.size(), ab, 0));
-    o.Set("exchanges", static_cast<double>(r.exchanges));
-    o.Set("warmupExchanges", static_cast<double>(r.warmupExchanges));
-    o.Set("stoppedEarly", r.stoppedEarly);
-    o.Set("inlineUsed", r.inlineUsed);
-    Napi::Object timer = Napi::Object::New(env);
-    timer.Set("source", r.timerSource);
-    timer.Set("mhz", r.timerMhz);
-    timer.Set("cpuMigrations", static_cast<double>(r.cpuMigrations));
-    o.Set("timer", timer);
-    self->deferred_->Resolve(o);
-  }
-  self->Unref();
+void LatencyWrap::Finish(Napi::Env env, Message& msg) {
+  thread_.StopAndJoin();
+  if (running_) SetBusy(-1);
+  running_ = false;
+  SettleEngine(env, *deferred_, msg.error, [&] { return ResultToJs(env, msg.result); });
+  UnrefQuietly(this);
 }
 
 Napi::Value LatencyWrap::Stop(const Napi::CallbackInfo& info) {

@@ -29,6 +29,7 @@ class LatencyWrap : public TrackedWrap<LatencyWrap> {
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Running(const Napi::CallbackInfo& info);
   void SetBusy(int delta);
+  void Body();  // the engine thread
   void Finish(Napi::Env env, Message& msg);
 
   using Tsfn = Napi::TypedThreadSafeFunction<LatencyWrap, Message, &LatencyWrap::CallJs>;

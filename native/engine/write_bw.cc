@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/wr_id.h"
 #include "util/clock.h"
 
 namespace spark {
@@ -12,8 +13,9 @@ namespace spark {
 namespace {
 
 constexpr int kPollBatch = 16;
-constexpr int kQpShift = 48;  // wr_id = qp index << 48 | WR count after this one
-constexpr uint64_t kCountMask = (1ull << kQpShift) - 1;
+// After a failure, flushes are drained until the CQ is quiet this long, or at most this long.
+constexpr uint64_t kFlushQuietNs = 100000000ull;
+constexpr uint64_t kFlushDeadlineNs = 2000000000ull;
 // At most this much data per QP goes unsignaled, whatever signalEvery says: with 8 MiB writes,
 // one signaled WR per 100 meant 800 MiB between completions (4.5 s at the 1.5 Gb/s of an
 // emulated guest), and the stall deadline fired on a healthy run. signalEvery 100 still holds
@@ -28,6 +30,7 @@ struct QpLane {
   uint32_t qpn = 0;
   uint64_t posted = 0;
   uint64_t completed = 0;
+  uint64_t lastSignaled = 0;  // count of the newest signaled WR posted
   uint64_t target = 0;  // 0 = until time is up
   bool donePosting = false;
   uint64_t firstPostNs = 0;
@@ -92,14 +95,26 @@ class BandwidthLoop {
     inlineFlag_ = useInline ? IBV_SEND_INLINE : 0;
     result_.inlineUsed = useInline;
     signalEvery_ = static_cast<uint32_t>(std::max<uint64_t>(1, std::min<uint64_t>(p.signalEvery, kMaxUnsignaledBytes / p.size)));
+    // The window blocks a chain when posted - completed + postList > txDepth, and `completed`
+    // only moves on a signaled completion: so at most txDepth - postList WRs may follow the
+    // newest signaled one, or a full window holds nothing that will ever complete.
+    maxUnsignaledTail_ = p.txDepth - p.postList;
+  }
+
+  // Moves the QPs to ERR and drains what they flush (see AbandonQps).
+  void Abandon() {
+    std::vector<ibv_qp*> qps;
+    for (const QpLane& lane : lanes_) qps.push_back(lane.qp);
+    AbandonQps(cq_, qps.data(), qps.size(), kFlushQuietNs, kFlushDeadlineNs);
   }
 
   // One phase: warm-up (timed == false) or the measured run. Returns when every lane has
   // posted its share and every signaled WR has completed.
   Phase Run(bool timed, uint64_t iterations, uint64_t durationNs,
             const std::function<void(const BwSample&)>& onSample) {
+    gen_ = NextGeneration();
     for (QpLane& lane : lanes_) {
-      lane.posted = lane.completed = 0;
+      lane.posted = lane.completed = lane.lastSignaled = 0;
       lane.target = iterations;
       lane.donePosting = false;
       lane.firstPostNs = lane.lastCompletionNs = 0;
@@ -137,9 +152,13 @@ class BandwidthLoop {
         lastProgressNs = now;
       }
       for (int k = 0; k < n; ++k) {
-        QpLane& lane = lanes_[wc[k].wr_id >> kQpShift];
+        const uint64_t id = wc[k].wr_id;
+        // Another run's completion (a flush or a late CQE after a stall), or a corrupt id.
+        if (WrId::Gen(id) != gen_ || WrId::Slot(id) >= lanes_.size()) continue;
+        QpLane& lane = lanes_[WrId::Slot(id)];
         if (wc[k].status != IBV_WC_SUCCESS) ThrowWc(wc[k], lane);
-        uint64_t count = wc[k].wr_id & kCountMask;
+        uint64_t count = WrId::Count(id);
+        if (count <= lane.completed || count > lane.posted) continue;
         uint64_t delta = count - lane.completed;
         lane.completed = count;
         lane.lastCompletionNs = now;
@@ -182,27 +201,29 @@ class BandwidthLoop {
   }
 
  private:
-  // Posts as many chains as the window allows. When time is up, posting continues only up to
-  // the next signaled WR, so every posted WR is covered by a completion we will see.
+  // Posts as many chains as the window allows. When time is up, a lane whose newest WR is
+  // unsignaled posts one more, signaled: its completion covers every WR before it, so the
+  // phase ends with nothing left on the send queue.
   void PostLane(QpLane& lane, size_t index, bool timeUp) {
     for (;;) {
       uint64_t n = p_.postList;
       if (lane.target != 0) n = std::min<uint64_t>(n, lane.target - lane.posted);
-      if (timeUp) {
-        uint64_t toBoundary = (signalEvery_ - lane.posted % signalEvery_) % signalEvery_;
-        n = std::min<uint64_t>(n, toBoundary);
-      }
+      if (timeUp) n = std::min<uint64_t>(n, lane.posted > lane.lastSignaled ? 1 : 0);
       if (n == 0) {
         lane.donePosting = true;
         return;
       }
       if (lane.posted - lane.completed + n > p_.txDepth) return;
+      uint64_t signaled = lane.lastSignaled;
       for (uint64_t k = 0; k < n; ++k) {
         uint64_t count = lane.posted + k + 1;
         bool last = lane.target != 0 && count == lane.target;
+        bool chainEnd = k + 1 == n;
+        bool signal = count % signalEvery_ == 0 || last || timeUp || (chainEnd && count - signaled > maxUnsignaledTail_);
+        if (signal) signaled = count;
         ibv_send_wr& wr = lane.wrs[k];
-        wr.wr_id = static_cast<uint64_t>(index) << kQpShift | count;
-        wr.send_flags = inlineFlag_ | ((count % signalEvery_ == 0 || last) ? IBV_SEND_SIGNALED : 0);
+        wr.wr_id = WrId::Pack(gen_, index, count);
+        wr.send_flags = inlineFlag_ | (signal ? IBV_SEND_SIGNALED : 0);
         wr.next = k + 1 < n ? &lane.wrs[k + 1] : nullptr;
       }
       if (lane.posted == 0) lane.firstPostNs = NowNs();
@@ -215,6 +236,7 @@ class BandwidthLoop {
                      rc == ENOMEM ? "the send queue is full: tx depth exceeds what the QP was created with" : "");
       }
       lane.posted += n;
+      lane.lastSignaled = signaled;
       if (lane.target != 0 && lane.posted == lane.target) {
         lane.donePosting = true;
         return;
@@ -238,6 +260,8 @@ class BandwidthLoop {
   std::vector<QpLane> lanes_;
   unsigned inlineFlag_ = 0;
   uint32_t signalEvery_ = 1;  // p_.signalEvery, capped by kMaxUnsignaledBytes
+  uint64_t maxUnsignaledTail_ = 0;
+  uint16_t gen_ = 0;
 };
 
 }  // namespace
@@ -246,13 +270,20 @@ WriteBwResult RunWriteBandwidth(const std::shared_ptr<CqRes>& cq, const std::vec
                                 const WriteBwParams& params, const std::atomic<bool>& stop,
                                 const std::function<void(const BwSample&)>& onSample) {
   WriteBwResult result;
+  if (targets.size() > WrId::kMaxSlots) ThrowCode("ERR_RDMA_INVALID_ARGUMENT", "at most 256 QPs per engine");
   BandwidthLoop loop(cq, targets, params, stop, result);
-  if (params.warmupNs > 0 && !stop.load()) {
-    Phase warm = loop.Run(false, 0, params.warmupNs, nullptr);
-    result.warmupMessages = warm.messages;
-  }
-  if (!stop.load()) {
-    loop.Run(true, params.iterations, params.iterations > 0 ? 0 : params.durationNs, onSample);
+  try {
+    if (params.warmupNs > 0 && !stop.load()) {
+      Phase warm = loop.Run(false, 0, params.warmupNs, nullptr);
+      result.warmupMessages = warm.messages;
+    }
+    if (!stop.load()) {
+      loop.Run(true, params.iterations, params.iterations > 0 ? 0 : params.durationNs, onSample);
+    }
+  } catch (...) {
+    // WRs may still be in flight: stop them and reap their flushes before anyone reuses the CQ.
+    loop.Abandon();
+    throw;
   }
   result.stoppedEarly = stop.load();
   loop.Collect(result);

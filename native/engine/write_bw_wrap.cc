@@ -1,5 +1,6 @@
 #include "engine/write_bw_wrap.h"
 
+#include "engine/settle.h"
 #include "js/args.h"
 #include "js/cq_wrap.h"
 #include "js/mr_wrap.h"
@@ -104,26 +105,37 @@ Napi::Value WriteBwWrap::Start(const Napi::CallbackInfo& info) {
   started_ = running_ = true;
   SetBusy(+1);
   Ref();  // the engine object stays alive until its promise settles
-  thread_.Start([this] {
-    auto done = std::make_unique<Message>();
-    done->done = true;
-    try {
-      done->result = RunWriteBandwidth(
-          cq_, targets_, params_, thread_.stopFlag(), [this](const BwSample& s) {
-            auto* msg = new Message();
-            msg->sample = s;
-            if (tsfn_.NonBlockingCall(msg) != napi_ok) delete msg;
-          });
-    } catch (const VerbsError& e) {
-      done->error = e.info();
-    } catch (const std::exception& e) {
-      done->error = ErrorInfo("ERR_RDMA_INTERNAL", e.what());
-    }
-    Message* raw = done.release();
-    if (tsfn_.BlockingCall(raw) != napi_ok) delete raw;
+  try {
+    thread_.Start([this] { Body(); });
+  } catch (...) {
+    // Undo in reverse so the engine, its QPs and regions are as they were before start().
+    Unref();
+    SetBusy(-1);
+    started_ = running_ = false;
+    deferred_.reset();
     tsfn_.Release();
-  });
+    Guard(env, [] { throw; });
+  }
   return deferred_->Promise();
+}
+
+void WriteBwWrap::Body() {
+  auto done = std::make_unique<Message>();
+  done->done = true;
+  try {
+    done->result = RunWriteBandwidth(cq_, targets_, params_, thread_.stopFlag(), [this](const BwSample& s) {
+      auto* msg = new Message();
+      msg->sample = s;
+      if (tsfn_.NonBlockingCall(msg) != napi_ok) delete msg;
+    });
+  } catch (const VerbsError& e) {
+    done->error = e.info();
+  } catch (const std::exception& e) {
+    done->error = InfoFromException(e);
+  }
+  Message* raw = done.release();
+  if (tsfn_.BlockingCall(raw) != napi_ok) delete raw;
+  tsfn_.Release();
 }
 
 static Napi::Object CountersToJs(Napi::Env env, const WriteBwResult& r) {
@@ -189,12 +201,11 @@ void WriteBwWrap::Finish(Napi::Env env, Message& msg) {
   thread_.StopAndJoin();
   if (running_) SetBusy(-1);
   running_ = false;
-  if (msg.error) {
-    deferred_->Reject(MakeJsError(env, *msg.error).Value());
-  } else {
-    deferred_->Resolve(CountersToJs(env, msg.result));
-  }
-  Unref();
+  // A finished engine holds nothing: its QPs (and an rdma_cm id closed meanwhile) can go.
+  targets_.clear();
+  cq_.reset();
+  SettleEngine(env, *deferred_, msg.error, [&] { return CountersToJs(env, msg.result); });
+  UnrefQuietly(this);
 }
 
 Napi::Value WriteBwWrap::Stop(const Napi::CallbackInfo& info) {

@@ -32,6 +32,7 @@ class WriteBwWrap : public TrackedWrap<WriteBwWrap> {
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Running(const Napi::CallbackInfo& info);
+  void Body();  // the engine thread
   void Finish(Napi::Env env, Message& msg);
   void SetBusy(int delta);
 

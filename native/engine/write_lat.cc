@@ -6,6 +6,7 @@
 
 #include "engine/write_bw.h"
 #include "engine/stamp_log.h"
+#include "engine/wr_id.h"
 #include "util/clock.h"
 #include "util/stopwatch.h"
 #include "util/error.h"
@@ -18,6 +19,7 @@ namespace {
 inline uint8_t SeqByte(uint64_t exchange) { return static_cast<uint8_t>(exchange % 255 + 1); }
 
 constexpr uint32_t kClockCheckMask = 0xffff;
+constexpr uint64_t kStoppedDrainNs = 200000000ull;
 
 class PingPong {
  public:
@@ -48,7 +50,7 @@ class PingPong {
       if (!Reap(true)) return false;
     }
     bool signaled = (posted_ + 1) % signalEvery_ == 0 || !inline_;
-    wr_.wr_id = posted_ + 1;
+    wr_.wr_id = WrId::Pack(gen_, 0, posted_ + 1);
     wr_.send_flags = (inline_ ? IBV_SEND_INLINE : 0) | (signaled ? IBV_SEND_SIGNALED : 0);
     ibv_send_wr* bad = nullptr;
     // Stamped right before the post, as perftest does: the whole round trip lies between two
@@ -60,12 +62,50 @@ class PingPong {
     int rc = ibv_post_send(t_.qp->qp, &wr_, &bad);
     if (rc != 0) ThrowSyscall("ibv_post_send", rc, "latency QP " + std::to_string(t_.qp->qp->qp_num));
     ++posted_;
+    if (signaled) lastSignaled_ = posted_;
     if (!inline_) {
       while (completed_ < posted_) {
         if (!Reap(true)) return false;
       }
     }
     return true;
+  }
+
+  // Ends the run with an empty send queue: inline writes are signaled one in signalEvery_, so
+  // the newest may be unsignaled, and it would stay on the queue into the next run (the next
+  // message size) on this QP. Re-posting the last message signaled (the same bytes the peer
+  // already has) retires it; then every completion is reaped, within the peer deadline.
+  void Drain() {
+    if (posted_ > lastSignaled_) {
+      wr_.wr_id = WrId::Pack(gen_, 0, posted_ + 1);
+      wr_.send_flags = (inline_ ? IBV_SEND_INLINE : 0) | IBV_SEND_SIGNALED;
+      ibv_send_wr* bad = nullptr;
+      int rc = ibv_post_send(t_.qp->qp, &wr_, &bad);
+      if (rc != 0) ThrowSyscall("ibv_post_send", rc, "latency QP " + std::to_string(t_.qp->qp->qp_num));
+      lastSignaled_ = ++posted_;
+    }
+    // Stopped (Ctrl-C, or the peer went away): wait briefly, then give the QP up rather than
+    // keep a stopping run waiting for a peer that may never acknowledge.
+    const bool stopped = stop_.load();
+    const uint64_t limitNs = stopped ? std::min<uint64_t>(p_.peerTimeoutNs, kStoppedDrainNs) : p_.peerTimeoutNs;
+    const uint64_t start = NowNs();
+    while (completed_ < posted_) {
+      Reap(false);
+      if (completed_ >= posted_ || NowNs() - start <= limitNs) continue;
+      if (stopped) {
+        Abandon();
+        return;
+      }
+      ThrowCode("ERR_RDMA_CQ_TIMEOUT",
+                "the last latency write did not complete within " + std::to_string(p_.peerTimeoutNs / 1000000) + " ms",
+                "the link stalled: check the rail's port state and the peer");
+    }
+  }
+
+  // After a failure: the QP goes to ERR and its flushes are reaped (see AbandonQps).
+  void Abandon() {
+    ibv_qp* qp = t_.qp->qp;
+    AbandonQps(t_.cq->cq, &qp, 1, 100000000ull, 2000000000ull);
   }
 
   // Spins until the peer's write for exchange `n` lands. Returns false when stopped.
@@ -104,6 +144,8 @@ class PingPong {
       int n = ibv_poll_cq(t_.cq->cq, 16, wc);
       if (n < 0) ThrowSyscall("ibv_poll_cq", EIO, "");
       for (int k = 0; k < n; ++k) {
+        // A completion of an earlier run on this CQ (see wr_id.h) is not ours to count.
+        if (WrId::Gen(wc[k].wr_id) != gen_) continue;
         if (wc[k].status != IBV_WC_SUCCESS) {
           ErrorInfo info;
           info.code = "ERR_RDMA_WC";
@@ -116,7 +158,7 @@ class PingPong {
           info.hint = WcHint(wc[k].status);
           throw VerbsError(std::move(info));
         }
-        completed_ = wc[k].wr_id;
+        completed_ = std::max(completed_, std::min(WrId::Count(wc[k].wr_id), posted_));
       }
       if (n > 0 || !mustProgress) return true;
       if ((empty & 0x3ff) == 0 && stop_.load(std::memory_order_relaxed)) return false;
@@ -143,6 +185,8 @@ class PingPong {
   ibv_send_wr wr_{};
   uint64_t posted_ = 0;
   uint64_t completed_ = 0;
+  uint64_t lastSignaled_ = 0;
+  const uint16_t gen_ = NextGeneration();
 };
 
 }  // namespace
@@ -165,55 +209,78 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
   // Only the initiator's samples are a measurement; the responder answers without stamping.
   const bool stamping = p.initiator;
   // Post n's stamp for every timed n (warm..), then the last reply's arrival: iterations + 1.
-  StampLog stamps(stamping && !durationMode ? p.iterations + 1 : stamping ? 1ull << 16 : 0);
+  // Stamps are kept up to the sample budget; the histogram takes every sample from the start,
+  // so a run that outgrows the budget needs no second pass (which would stall the loop).
+  const uint64_t keep = p.sampleBudget + 1;
+  const uint64_t expected = stamping && !durationMode ? p.iterations + 1 : stamping ? 1ull << 16 : 0;
+  StampLog stamps(std::min(expected, keep));
+  LatencyHistogram histogram;
   watch.Begin();
   int lastCpu = -1;
   uint64_t timedStartNs = 0;
+  uint64_t recorded = 0;
+  uint64_t lastTicks = 0;
   auto record = [&](uint64_t ticks) {
-    stamps.Push(ticks);
+    if (recorded < keep) stamps.Push(ticks);
+    if (recorded > 0) histogram.Add(ticks - lastTicks);
+    lastTicks = ticks;
+    ++recorded;
     int cpu = CurrentCpu();
-    if (cpu != lastCpu && stamps.size() > 1) ++result.cpuMigrations;
+    if (cpu != lastCpu && recorded > 1) ++result.cpuMigrations;
     lastCpu = cpu;
   };
 
   bool lastExchangeComplete = false;
-  for (uint64_t n = 0; n < responderTotal; ++n) {
-    // Warm-up exchanges are untimed, so reading the clock there costs nothing that is measured.
-    if (p.initiator && warm == UINT64_MAX && n >= p.warmupIterations && NowNs() - startNs >= p.warmupNs) warm = n;
-    const bool timed = stamping && n >= warm;
-    uint64_t postTicks = 0;
-    lastExchangeComplete = false;
-    if (p.initiator) {
-      if (!pp.Send(n, timed, &postTicks) || !pp.AwaitArrival(n)) break;
-    } else {
-      if (!pp.AwaitArrival(n) || !pp.Send(n, false, &postTicks)) break;
+  try {
+    for (uint64_t n = 0; n < responderTotal; ++n) {
+      // Checked first, so a stop() that came before start() ends the run before any write.
+      if (stop.load(std::memory_order_relaxed)) break;
+      // Warm-up exchanges are untimed, so reading the clock there costs nothing that is measured.
+      if (p.initiator && warm == UINT64_MAX && n >= p.warmupIterations && NowNs() - startNs >= p.warmupNs) warm = n;
+      const bool timed = stamping && n >= warm;
+      uint64_t postTicks = 0;
+      lastExchangeComplete = false;
+      if (p.initiator) {
+        if (!pp.Send(n, timed, &postTicks) || !pp.AwaitArrival(n)) break;
+      } else {
+        if (!pp.AwaitArrival(n) || !pp.Send(n, false, &postTicks)) break;
+      }
+      lastExchangeComplete = true;
+      ++result.exchanges;
+      if (!timed) continue;
+      // Sample i spans post i to post i+1 (perftest's definition); warm-up posts are excluded.
+      record(postTicks);
+      // The clock proper is read once per 256 exchanges: the end overshoots by at most that many.
+      if (durationMode && (n - warm) % 256 == 0) {
+        uint64_t now = NowNs();
+        if (n == warm) timedStartNs = now;
+        if (now - timedStartNs >= p.durationNs) break;
+      }
+      if (!durationMode && n - warm + 1 == p.iterations) break;
     }
-    lastExchangeComplete = true;
-    ++result.exchanges;
-    if (!timed) continue;
-    // Sample i spans post i to post i+1 (perftest's definition); warm-up posts are excluded.
-    record(postTicks);
-    // The clock proper is read once per 256 exchanges: the end overshoots by at most that many.
-    if (durationMode && (n - warm) % 256 == 0) {
-      uint64_t now = NowNs();
-      if (n == warm) timedStartNs = now;
-      if (now - timedStartNs >= p.durationNs) break;
-    }
-    if (!durationMode && n - warm + 1 == p.iterations) break;
-    if (stop.load(std::memory_order_relaxed)) break;
+    // The last sample ends when its reply arrived: that is when the next post would have been
+    // (stamped before the drain, which is not part of any exchange).
+    if (stamping && lastExchangeComplete && recorded > 0) record(watch.Stamp());
+    pp.Drain();
+  } catch (...) {
+    // Writes may still be in flight: stop them and reap their flushes before the QP and CQ
+    // are used again.
+    pp.Abandon();
+    throw;
   }
   result.warmupExchanges = warm == UINT64_MAX ? result.exchanges : warm;
-  if (stamping && lastExchangeComplete && stamps.size() > 0) {
-    // The last sample ends when its reply arrived: that is when the next post would have been.
-    record(watch.Stamp());
-  }
   if (stamping) {
     watch.End();
     const double nsPerTick = watch.NsPerTick();
     result.timerMhz = 1000.0 / nsPerTick;
-    result.samplesNs.reserve(stamps.size());
-    for (uint64_t i = 1; i < stamps.size(); ++i) {
-      result.samplesNs.push_back(static_cast<double>(stamps[i] - stamps[i - 1]) * nsPerTick / 2.0);
+    result.nsPerHalfTick = nsPerTick / 2.0;
+    if (histogram.count() > p.sampleBudget) {
+      result.histogram = std::make_unique<LatencyHistogram>(std::move(histogram));
+    } else {
+      result.samplesNs.reserve(stamps.size());
+      for (uint64_t i = 1; i < stamps.size(); ++i) {
+        result.samplesNs.push_back(static_cast<double>(stamps[i] - stamps[i - 1]) * nsPerTick / 2.0);
+      }
     }
   }
   const uint64_t timedExchanges = warm == UINT64_MAX ? 0 : result.exchanges - warm;

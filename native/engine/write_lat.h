@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/latency_histogram.h"
 #include "util/stopwatch.h"
 #include "verbs/resources.h"
 
@@ -19,6 +20,7 @@ struct WriteLatParams {
   uint64_t warmupIterations = 0;
   uint64_t warmupNs = 0;  // the warm-up also lasts at least this long (initiator)
   bool initiator = true;
+  uint64_t sampleBudget = 10000000;  // beyond this many samples, percentiles come from a histogram
   uint64_t peerTimeoutNs = 5000000000ull;
   TimerChoice timer = TimerChoice::Auto;
 };
@@ -33,7 +35,11 @@ struct WriteLatTarget {
 };
 
 struct WriteLatResult {
-  std::vector<double> samplesNs;  // the initiator's only: the responder's stamps would be unused work
+  std::vector<double> samplesNs;  // the initiator's only; empty when `histogram` is set
+  // Set when the run had more samples than params.sampleBudget: bucket bounds are in ticks of
+  // a round trip, nsPerHalfTick turns them (and min, max, mean, stdev) into one-way ns.
+  std::unique_ptr<LatencyHistogram> histogram;
+  double nsPerHalfTick = 0;
   uint64_t exchanges = 0;
   uint64_t warmupExchanges = 0;
   bool stoppedEarly = false;
