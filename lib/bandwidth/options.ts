@@ -1,5 +1,5 @@
 import { invalidArgument } from '../errors.js';
-import { checkPathMtu } from '../run/path-mtu.js';
+import { checkMtuWithCm, checkPathMtu } from '../run/path-mtu.js';
 
 /** Everything a bandwidth run can be told. Defaults follow ib_write_bw where it has one. */
 export interface BandwidthOptions {
@@ -89,6 +89,7 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
     throw invalidArgument(`duration ${o.durationMs / 1000} s is not positive`, 'pass --duration with a value above 0 (seconds)');
   }
   checkPathMtu(o.mtu);
+  checkMtuWithCm(o.mtu, o.cm);
   const sizes = o.sizes ?? [65536];
   if (sizes.length === 0) throw invalidArgument('no message sizes given', 'pass --size or --sizes');
   for (const s of sizes) {

@@ -17,6 +17,7 @@ Napi::FunctionReference QpWrap::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceAccessor<&QpWrap::Psn>("psn"),
                                         InstanceAccessor<&QpWrap::MaxInlineData>("maxInlineData"),
                                         InstanceAccessor<&QpWrap::State>("state"),
+                                        InstanceAccessor<&QpWrap::PathMtu>("pathMtu"),
                                         InstanceAccessor<&QpWrap::Closed>("closed"),
                                         InstanceMethod<&QpWrap::Connect>("connect"),
                                         InstanceMethod<&QpWrap::Close>("close"),
@@ -101,6 +102,20 @@ Napi::Value QpWrap::State(const Napi::CallbackInfo& info) {
     Guard(env, [&] { ThrowSyscall("ibv_query_qp", errno, "state"); });
   }
   return Napi::String::New(env, QpStateName(attr.qp_state));
+}
+
+// What the QP was brought up with (by ConnectRc or by rdma_cm from the route): null before
+// RTR, where the path MTU is not set yet, and once closed.
+Napi::Value QpWrap::PathMtu(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!res_ || res_->closed()) return env.Null();
+  ibv_qp_attr attr{};
+  ibv_qp_init_attr init{};
+  if (ibv_query_qp(res_->qp, &attr, IBV_QP_STATE | IBV_QP_PATH_MTU, &init) != 0) {
+    Guard(env, [&] { ThrowSyscall("ibv_query_qp", errno, "path MTU"); });
+  }
+  if (attr.qp_state == IBV_QPS_RESET || attr.qp_state == IBV_QPS_INIT) return env.Null();
+  return Napi::Number::New(env, 128 << static_cast<int>(attr.path_mtu));
 }
 
 Napi::Value QpWrap::Connect(const Napi::CallbackInfo& info) {

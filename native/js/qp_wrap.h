@@ -23,6 +23,7 @@ class QpWrap : public TrackedWrap<QpWrap> {
   Napi::Value Psn(const Napi::CallbackInfo& info);
   Napi::Value MaxInlineData(const Napi::CallbackInfo& info);
   Napi::Value State(const Napi::CallbackInfo& info);
+  Napi::Value PathMtu(const Napi::CallbackInfo& info);
   Napi::Value Closed(const Napi::CallbackInfo& info);
   Napi::Value Connect(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
