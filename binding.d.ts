@@ -245,7 +245,8 @@ export class QueuePair {
 
 /**
  * An rdma_cm identifier on its own event channel. Each asynchronous step has a deadline and
- * rejects with `ERR_RDMA_CM_TIMEOUT` (or the event that arrived instead) when it passes.
+ * rejects with `ERR_RDMA_CM_TIMEOUT` (or the event that arrived instead) when it passes. A step
+ * waits on a thread of its own, not on the libuv pool, so any number of rails can wait at once.
  */
 export class CmId {
   /** Creates an unbound RC identifier (`rdma_create_id` with RDMA_PS_TCP). */
@@ -267,7 +268,12 @@ export class CmId {
   accept(privateData: Uint8Array | null, timeoutMs: number): Promise<void>;
   /** Private data the peer sent with its connect request or accept. */
   readonly peerPrivateData: Uint8Array | null;
-  /** `rdma_disconnect` (if connected), destroys the QP, the id and its channel. */
+  /**
+   * `rdma_disconnect` (if connected), destroys the QP, the id and its channel.
+   * @throws `ERR_RDMA_BUSY` while a step is pending, while an engine runs on this id's QP, or
+   *   while PDs or CQs are open on its context. Dropped without close() under a running engine,
+   *   the id is released when the engine lets go of the QP.
+   */
   close(): void;
 }
 
