@@ -243,7 +243,13 @@ Napi::Value CmIdWrap::CreateQueuePair(const Napi::CallbackInfo& info) {
   uint32_t maxSendWr = attr.cap.max_send_wr;
   std::shared_ptr<QpRes> qp = Guard(env, [&] {
     if (rdma_create_qp(res->id, pd->pd, &attr) != 0) ThrowSyscall("rdma_create_qp", errno, "RC");
-    auto q = std::make_shared<QpRes>(pd, cq, res->id->qp, res);
+    std::shared_ptr<QpRes> q;
+    try {
+      q = std::make_shared<QpRes>(pd, cq, res->id->qp, res);
+    } catch (...) {
+      rdma_destroy_qp(res->id);  // no owner yet: undo the create
+      throw;
+    }
     q->maxInline = attr.cap.max_inline_data;
     q->maxSendWr = maxSendWr;
     return q;

@@ -50,7 +50,13 @@ QpWrap::QpWrap(const Napi::CallbackInfo& info) : TrackedWrap<QpWrap>(info) {
     res_ = Guard(env, [&] {
       uint32_t granted = 0;
       ibv_qp* qp = CreateRcQp(pd->pd, cq->cq, maxSendWr, maxRecvWr, maxInline, &granted);
-      auto res = std::make_shared<QpRes>(pd, cq, qp, nullptr);
+      std::shared_ptr<QpRes> res;
+      try {
+        res = std::make_shared<QpRes>(pd, cq, qp, nullptr);
+      } catch (...) {
+        ibv_destroy_qp(qp);  // no owner yet: undo the create
+        throw;
+      }
       res->maxInline = granted;
       res->maxSendWr = maxSendWr;
       return res;
