@@ -411,7 +411,7 @@ export interface WriteLatencyParams {
 }
 
 /**
- * Latency of a run that outgrew its sample budget: count, min, max, mean and stdev are exact;
+ * Latency of a run that outgrew its sample budget: count, min, max, mean and variance are exact;
  * percentiles come from log-linear buckets (128 per power of two), whose midpoints are within
  * `relativeError` (2^-8, 0.39 %) of any sample in them. One-way nanoseconds.
  */
@@ -420,7 +420,8 @@ export interface LatencyHistogram {
   minNs: number;
   maxNs: number;
   meanNs: number;
-  stdevNs: number;
+  /** Sample (n - 1) variance in ns^2: the stdev is its square root. */
+  varianceNs2: number;
   relativeError: number;
   /** Non-empty buckets in ascending order: samples x with lowerNs[i] <= x < upperNs[i]. */
   lowerNs: Float64Array;

@@ -13,7 +13,8 @@ export interface LatencyBuckets {
   minNs: number;
   maxNs: number;
   meanNs: number;
-  stdevNs: number;
+  /** Sample (n - 1) variance, ns^2. */
+  varianceNs2: number;
   relativeError: number;
   lowerNs: ArrayLike<number>;
   upperNs: ArrayLike<number>;
@@ -78,7 +79,7 @@ export function summarizeLatencyBuckets(b: LatencyBuckets, bucketsPerOctave = DE
     p9999Us: bucketQuantile(b, 0.9999) / NS_PER_US,
     maxUs: b.maxNs / NS_PER_US,
     meanUs: b.meanNs / NS_PER_US,
-    stdevUs: b.stdevNs / NS_PER_US,
+    stdevUs: Math.sqrt(Math.max(0, b.varianceNs2)) / NS_PER_US,
   };
   return { latency, histogram: coarseHistogram(b, bucketsPerOctave) };
 }

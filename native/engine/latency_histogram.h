@@ -9,7 +9,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -56,12 +55,13 @@ class LatencyHistogram {
   uint64_t max() const { return max_; }
   uint64_t bucketCount(size_t index) const { return counts_[index]; }
   double Mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0; }
-  // Sample (n - 1) standard deviation, as lib/stats/moments.ts: n*sumSq - sum^2 is exact.
-  double Stdev() const {
+  // Sample (n - 1) variance, as lib/stats/moments.ts: n*sumSq - sum^2 is exact. (Its square
+  // root is taken in JS: std::sqrt would add libm to the addon's needed libraries.)
+  double Variance() const {
     if (count_ < 2) return 0;
     const Uint128 n = count_;
     const Uint128 num = n * sumSq_ - sum_ * sum_;
-    return std::sqrt(static_cast<double>(num) / (static_cast<double>(count_) * static_cast<double>(count_ - 1)));
+    return static_cast<double>(num) / (static_cast<double>(count_) * static_cast<double>(count_ - 1));
   }
 
  private:

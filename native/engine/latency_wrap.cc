@@ -143,7 +143,7 @@ static Napi::Value HistogramToJs(Napi::Env env, const LatencyHistogram& h, doubl
   o.Set("minNs", static_cast<double>(h.min()) * nsPerHalfTick);
   o.Set("maxNs", static_cast<double>(h.max()) * nsPerHalfTick);
   o.Set("meanNs", h.Mean() * nsPerHalfTick);
-  o.Set("stdevNs", h.Stdev() * nsPerHalfTick);
+  o.Set("varianceNs2", h.Variance() * nsPerHalfTick * nsPerHalfTick);
   o.Set("relativeError", LatencyHistogram::kRelativeError);
   o.Set("lowerNs", lower);
   o.Set("upperNs", upper);

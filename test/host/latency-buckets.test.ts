@@ -8,7 +8,7 @@ const buckets = (counts: number[], extra: Partial<LatencyBuckets> = {}): Latency
   minNs: 1001,
   maxNs: 8150,
   meanNs: 2000,
-  stdevNs: 500,
+  varianceNs2: 250_000,
   relativeError: 1 / 256,
   lowerNs: [1000, 2000, 8000],
   upperNs: [1008, 2016, 8064],
