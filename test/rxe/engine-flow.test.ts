@@ -65,7 +65,7 @@ describe('QPs and CQs reused across sizes (13.5)', () => {
     const run = runBandwidth({ loopback: true, rails: 2, sizes, durationMs: 1500, warmupMs: 0, intervalMs: 250, completionTimeoutMs: 1500 });
     let downed = false;
     run.on('sample', (s) => {
-      if (!downed && s.size === 131072 && s.rail === 1) {
+      if (!downed && s.size === 65536 && s.rail === 1) {
         downed = true;
         ip('link', 'set', 'rail1', 'down');
       }
@@ -77,9 +77,12 @@ describe('QPs and CQs reused across sizes (13.5)', () => {
     const err = outcome as BandwidthRunError;
     const rail1 = err.failures.filter((f) => f.rail === 1);
     console.log(`rail 1 failures by size: ${rail1.map((f) => `${f.error.code} ${f.error.message.slice(0, 80)}`).join(' | ')}`);
-    // Failed once (at 128 KiB, while its link was down), then skipped: no engine ran on its QPs again.
+    // Failed once (the size its link went down in, or the next), then skipped: no engine ran on
+    // its QPs again, for every size after.
     expect(rail1[0]!.error.code).not.toBe('ERR_RDMA_RAIL_FAILED');
-    expect(rail1.slice(1).map((f) => f.error.code)).toEqual(['ERR_RDMA_RAIL_FAILED', 'ERR_RDMA_RAIL_FAILED']);
+    expect(rail1.length).toBeGreaterThanOrEqual(3);
+    expect(rail1.slice(1).every((f) => f.error.code === 'ERR_RDMA_RAIL_FAILED')).toBe(true);
+    expect(rail1.at(-1)!.error.message).toMatch(/is not used for size 524288: it failed at size/);
     const rail0 = err.partial.sizes.map((s) => s.rails.find((r) => r.rail === 0)!);
     expect(rail0.map((r) => r.size)).toEqual(sizes);
     for (const r of rail0) {
