@@ -34,6 +34,7 @@ const table = {
   ERR_RDMA_ADDON_LOAD: { exit: 1, meaning: 'the native addon could not be loaded', action: 'install rdma-core (libibverbs1 librdmacm1 ibverbs-providers), or build it: npm run build:native' },
   ERR_RDMA_BUSY: { exit: 1, meaning: 'an object is still in use (an engine runs on it, or children are open)', action: 'stop the engine and close children first (API use)' },
   ERR_RDMA_CLOSED: { exit: 1, meaning: 'an object was used after close()', action: 'a bug in the caller (API use)' },
+  ERR_RDMA_NO_THREAD: { exit: 1, meaning: 'an engine thread could not be started (the process hit a thread or memory limit)', action: 'raise ulimit -u / ulimit -v, or run fewer rails at once' },
   ERR_RDMA_INTERNAL: { exit: 1, meaning: 'an unexpected failure inside spark-rdma', action: 'report it with the output of --debug' },
   ERR_PEER_UNREACHABLE: { exit: 1, meaning: 'no TCP connection to the peer within the connect deadline', action: 'check the address, that the peer runs `spark-rdma bw|lat` and the firewall (TCP --port)' },
   ERR_PEER_SILENT: { exit: 1, meaning: 'the peer did not answer a session step within --peer-timeout', action: 'check that the peer still runs; raise --peer-timeout on a slow machine' },
