@@ -6,5 +6,6 @@ export { command as devices } from './devices.js';
 export { command as doctor } from './doctor.js';
 export { command as exporter } from './exporter.js';
 export { command as lat } from './lat.js';
+export { command as mesh } from './mesh.js';
 export { command as monitor } from './monitor.js';
 export { command as ncclCheck } from './nccl-check.js';
