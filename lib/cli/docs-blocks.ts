@@ -10,6 +10,7 @@ export const DOCUMENTED_COMMANDS: readonly string[] = [
   'devices',
   'bw',
   'lat',
+  'mesh',
   'config',
   'config nccl',
   'config vllm',

@@ -107,7 +107,9 @@ export function missingCells(m: RailMatrix): [number, number][] {
   return out;
 }
 
-/** The JSON of issue 19: {ranks, rails: [{rail, gbps, failed, ...}], rounds, params}. */
+export const MESH_SCHEMA = 'spark-rdma.mesh/1';
+
+/** The JSON of issue 19: {schema, ranks, rails: [{rail, gbps, failed, ...}], rounds, params}. */
 export function meshJson(result: MeshResult): string {
-  return JSON.stringify(result, null, 2);
+  return JSON.stringify({ schema: MESH_SCHEMA, ...result }, null, 2);
 }

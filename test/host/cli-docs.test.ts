@@ -80,12 +80,14 @@ describe('the README examples, on a fixture DGX Spark node', () => {
     if (command === 'monitor') return { code: 0, stdout: /rail 0 rocep1s0f1:1/ };
     if (command === 'nccl-check') return { code: 0, stdout: /; ok: every process used NET\/IB on its expected rails/ };
     if (command === 'exporter') return { code: 0, stderr: /^serving rail counters at http:\/\/127\.0\.0\.1:\d+\/metrics/ };
+    // Started by hand (no launcher, no --rank): it says how to start it.
+    if (command === 'mesh') return { code: 2, stderr: /^spark-rdma: no rank: this process was not started by mpirun, srun or torchrun/m };
     throw new Error(`the README has an example this test does not know: spark-rdma ${argv.join(' ')}`);
   }
 
   const commands = readmeCommands();
   test('the block has the examples this test knows', () => {
-    expect(commands.map((c) => c[0])).toEqual(['devices', 'devices', 'bw', 'bw', 'bw', 'lat', 'config', 'config', 'doctor', 'nccl-check', 'monitor', 'exporter']);
+    expect(commands.map((c) => c[0])).toEqual(['devices', 'devices', 'bw', 'bw', 'bw', 'lat', 'mesh', 'config', 'config', 'doctor', 'nccl-check', 'monitor', 'exporter']);
   });
 
   test.each(commands.map((argv) => [argv.join(' '), argv]))('spark-rdma %s', async (_line, readmeArgv) => {

@@ -17,9 +17,9 @@ describe('spark-rdma mesh', () => {
     expect(r.stdout).toContain('srun --ntasks-per-node=1');
   });
 
-  test('without a launcher: exit 1, one line and how to start it', async () => {
+  test('without a launcher: exit 2 (the command line is incomplete), one line and how to start it', async () => {
     const r = await run(['mesh'], {});
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^spark-rdma: no rank: this process was not started by mpirun, srun or torchrun/);
     expect(r.stderr).toMatch(/hint: e\.g\. mpirun -np 4 .* -x SPARK_RDMA_RDZV=/);
     expect(r.stdout).toBe('');
@@ -27,7 +27,7 @@ describe('spark-rdma mesh', () => {
 
   test('under mpirun without a rendezvous address: the -x to add', async () => {
     const r = await run(['mesh'], { OMPI_COMM_WORLD_RANK: '1', OMPI_COMM_WORLD_SIZE: '4' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('hint: add -x SPARK_RDMA_RDZV=<host of rank 0>:29600 to mpirun');
   });
 
@@ -43,13 +43,13 @@ describe('spark-rdma mesh', () => {
 
   test('--lat-iters without --lat is refused', async () => {
     const r = await run(['mesh', '--rank', '0', '--world-size', '2', '--rdzv', '127.0.0.1:1', '--lat-iters', '10']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('--lat-iters needs --lat');
   });
 
-  test('a node without rails says so before the rendezvous', async () => {
+  test('a sysfs root that is not there is named before the rendezvous', async () => {
     const r = await run(['mesh', '--rank', '1', '--world-size', '2', '--rdzv', '127.0.0.1:1', '--sysfs-root', '/nonexistent-sysfs']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no RDMA rails|sysfs/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/nonexistent-sysfs');
   });
 });

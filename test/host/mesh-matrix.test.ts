@@ -63,7 +63,8 @@ describe('mesh matrices', () => {
 
   it('JSON follows the schema: ranks, rails with gbps (null diagonal) and failed triples, rounds, params', () => {
     const j = JSON.parse(meshJson(sample())) as Record<string, unknown> & { ranks: { rank: number; host: string; rails: unknown[] }[]; rails: { rail: number; gbps: (number | null)[][]; failed: [number, number, string][] }[] };
-    expect(Object.keys(j)).toEqual(expect.arrayContaining(['ranks', 'rails', 'rounds', 'params']));
+    expect(Object.keys(j)).toEqual(['schema', 'ranks', 'rails', 'rounds', 'params']);
+    expect(j.schema).toBe('spark-rdma.mesh/1');
     expect(j.rounds).toBe(3);
     expect(j.ranks.map((r) => [r.rank, r.host, r.rails.length])).toEqual([[0, 'spark0', 2], [1, 'spark1', 2], [2, 'spark2', 2]]);
     expect(j.rails.map((r) => r.rail)).toEqual([0, 1]);

@@ -126,9 +126,9 @@ export const command: CliCommand = {
       .addHelpText(
         'after',
         '\nExamples:\n' +
+          '  spark-rdma mesh --rank 0 --world-size 2 --rdzv node1:29600     # by hand: rank 0 on node1, rank 1 elsewhere\n' +
           '  mpirun -np 4 --map-by ppr:1:node -x SPARK_RDMA_RDZV=node1:29600 npx spark-rdma mesh\n' +
-          '  srun --ntasks-per-node=1 npx spark-rdma mesh --json > mesh.json\n' +
-          '  spark-rdma mesh --rank 0 --world-size 2 --rdzv node1:29600     # by hand, on each node',
+          '  srun --ntasks-per-node=1 npx spark-rdma mesh --json > mesh.json',
       )
       .action(async (o: MeshFlags) => runMeshCommand(ctx, o));
   },
