@@ -61,7 +61,13 @@ export async function runClientSizes(
         });
       }
       channel.send({ type: 'finish', size, counters: { rails: measured.rails.map((r) => ({ rail: r.rail, gbps: r.gbps, bytes: r.bytes, seconds: r.seconds })) } });
-      const finished = await channel.receive(['finished'], peerTimeoutMs + Math.ceil(runSeconds * 1000));
+      // A rail that failed mid-run may mean the server is gone (a peer that lost power sends no
+      // RST): wait only the peer deadline then, and keep what was measured if it never answers.
+      const railsFailed = measured.failures.length > 0;
+      const finished = await channel.receive(['finished'], railsFailed ? peerTimeoutMs : peerTimeoutMs + Math.ceil(runSeconds * 1000)).catch((err: unknown) => {
+        sizes.push(measured);
+        throw err;
+      });
       const theirs = finished.counters as { rails?: { rail: number; gbps: number; bytes: number; seconds: number }[] } | null;
       sizes.push(params.bidir && theirs?.rails ? foldPeer(measured, { rails: theirs.rails }) : measured);
     }
