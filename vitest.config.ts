@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two suites: "host" needs no RDMA (pure logic, fixture sysfs trees, CLI argument handling);
-// "rxe" needs real kernel verbs and runs inside the soft-RoCE guest (npm run test:rxe).
+// Three suites: "host" needs no RDMA (pure logic, fixture sysfs trees, CLI argument handling);
+// "rxe" needs real kernel verbs and runs inside the soft-RoCE guest (npm run test:rxe); "wire"
+// runs on node1 of two guests joined by a wire, driving node0 through an agent (npm run test:wire).
 // pool 'forks' (the default) keeps native code out of worker threads the runner owns.
 export default defineConfig({
   test: {
@@ -14,6 +15,17 @@ export default defineConfig({
           include: ['test/rxe/**/*.test.ts'],
           // TCG emulation makes everything ~20x slower than the host.
           testTimeout: 240_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'wire',
+          // One file that imports its cases in order (the last may power node0 off).
+          include: ['test/wire/wire.test.ts'],
+          // The wire is about 10x slower than one guest's loopback.
+          testTimeout: 420_000,
           hookTimeout: 240_000,
           fileParallelism: false,
         },

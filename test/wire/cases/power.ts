@@ -1,0 +1,27 @@
+// Last of the suite: node0 loses power with a server running. Nothing on node0 answers after this.
+import { describe, expect, test } from 'vitest';
+import type { BandwidthResult } from '../../../lib/bandwidth/index.js';
+import { cli, NODE0, onNode0, serverOnNode0 } from '../remote.js';
+
+const PORT = 18680;
+
+describe('the peer loses power mid-run', () => {
+  test('node0 powers off under a bw run: the client on node1 exits within its deadline with the partial result', async () => {
+    await serverOnNode0('power-server', 'bw', PORT, ['--peer-timeout', '15']);
+    const running = cli(1, ['bw', NODE0.rail0, '--port', String(PORT), '--rails', '2', '--duration', '30', '--peer-timeout', '10', '--json'], 180_000);
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    // The harness counts node0's job as done (status 0 written first), then the power goes.
+    const offAt = Date.now();
+    void onNode0(['sh', '-c', 'echo 0 > "$SPARK_RDMA_VM_STATUS_FILE" && sync && echo o > /proc/sysrq-trigger'], 5_000).catch(() => undefined);
+    const r = await running;
+    const detectMs = Date.now() - offAt;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^spark-rdma: /m);
+    // The partial result: whole rails in the JSON, or for a rail cut short what it ran before.
+    const partial = r.stdout.trim() ? (JSON.parse(r.stdout) as BandwidthResult).rails.filter((x) => x.bytes > 0).length : 0;
+    const cutShort = (r.stderr.match(/rail \d \(rxe\d\) ran [\d.]+ s at [\d.]+ Gb\/s/g) ?? []).length;
+    expect(partial + cutShort, r.stderr).toBeGreaterThanOrEqual(2);
+    expect(detectMs).toBeLessThan(60_000);
+    console.log(`node0 powered off mid-run: the client exited after ${(detectMs / 1000).toFixed(1)} s: ${r.stderr.split('\n')[0]}`);
+  });
+});

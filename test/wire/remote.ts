@@ -1,0 +1,95 @@
+// The suite runs on node1; these reach node0 through its agent (agent.mjs) and run things here.
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { AGENT_PORT } from './agent.mjs';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'lib', 'cli', 'main.js');
+export const NODE0 = { rail0: '10.77.0.1', rail1: '10.77.1.1' };
+export const NODE1 = { rail0: '10.77.0.2', rail1: '10.77.1.2' };
+
+export interface Ran {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function request<T>(body: Record<string, unknown>, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: NODE0.rail0, port: AGENT_PORT });
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`node0 agent: no answer to ${String(body['op'])} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('connect', () => socket.write(`${JSON.stringify(body)}\n`));
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (answer) resolve(JSON.parse(answer) as T);
+      else reject(new Error(`node0 agent closed without an answer to ${String(body['op'])}`));
+    });
+  });
+}
+
+/** Runs a command on node0 to its end (killed at timeoutMs). */
+export function onNode0(args: string[], timeoutMs = 120_000): Promise<Ran> {
+  return request<Ran>({ op: 'run', args, timeoutMs }, timeoutMs + 10_000);
+}
+
+/** Runs a command here (node1) to its end (killed at timeoutMs). */
+export function onNode1(args: string[], timeoutMs = 120_000): Promise<Ran> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(args[0]!, args.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** `spark-rdma <args>` on a node. */
+export const cli = (node: 0 | 1, args: string[], timeoutMs = 120_000) => (node === 0 ? onNode0 : onNode1)([process.execPath, CLI, ...args], timeoutMs);
+
+/** A background process on node0 (a server, a monitor), ready once its output matches `ready`. */
+export interface Node0Process {
+  log(): Promise<string>;
+  stop(signal?: string): Promise<{ code: number | null; signal: string | null; log: string }>;
+}
+
+export async function startOnNode0(id: string, args: string[], ready: string, timeoutMs = 90_000): Promise<Node0Process> {
+  const started = await request<{ ok: boolean; log: string; code?: number | null }>({ op: 'start', id, args, ready, timeoutMs }, timeoutMs + 10_000);
+  expect(started.ok, `${id} on node0 did not become ready (exit ${started.code ?? 'none'}):\n${started.log}`).toBe(true);
+  return {
+    log: async () => (await request<{ log: string }>({ op: 'log', id }, 10_000)).log,
+    stop: (signal = 'SIGINT') => request({ op: 'stop', id, signal, timeoutMs: 30_000 }, 45_000),
+  };
+}
+
+/** A `spark-rdma bw|lat` server on node0 (both rails unless `extra` selects). */
+export const serverOnNode0 = (id: string, test: 'bw' | 'lat', port: number, extra: string[] = []) =>
+  startOnNode0(id, [process.execPath, CLI, test, '--port', String(port), ...extra], 'serving rails');
+
+/** Polls `check` until it holds, or fails naming `what` at the deadline. */
+export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 250): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
