@@ -69,7 +69,7 @@ describe('validators under random input', () => {
     // The generator must exercise both outcomes in earnest.
     expect(accepted).toBeGreaterThan(5_000);
     expect(rejected).toBeGreaterThan(100_000);
-  });
+  }, 120_000);
 
   it('20,000 random byte streams through the line decoder: errors are returned, never thrown', () => {
     const rng = prng(0xb17e5);
@@ -99,7 +99,7 @@ describe('validators under random input', () => {
     }
     expect(values).toBeGreaterThan(1_000);
     expect(errors).toBeGreaterThan(1_000);
-  });
+  }, 120_000);
 
   it('20,000 random message sequences through the state machine: it answers, never throws', () => {
     const rng = prng(0xc0ffee);
@@ -134,5 +134,5 @@ describe('validators under random input', () => {
     }
     expect(refused).toBeGreaterThan(10_000);
     expect(longest).toBeGreaterThan(2);
-  });
+  }, 120_000);
 });
