@@ -394,6 +394,13 @@ export interface WriteLatencyParams {
    * otherwise (duration mode, or a warm-up in time) the responder follows until stop().
    */
   role: 'initiator' | 'responder';
+  /**
+   * A responder stamps its posts too (default false), for runs where the peer is not ours and
+   * this side's samples are the only ones we get (ib_write_lat's client times its posts the
+   * same way). Its samples span successive posts, so N exchanges give N - 1 samples; it needs
+   * no warmupMs.
+   */
+  stampResponder?: boolean;
   /** No write from the peer for this long is an error (`ERR_RDMA_PEER_SILENT`); at most 3,600,000. */
   peerTimeoutMs: number;
   /**
@@ -433,8 +440,8 @@ export interface WriteLatencyResult {
   /**
    * One-way latency samples in ns (half the time between successive posts, as ib_write_lat
    * does), warm-up excluded. Filled natively; handed over once at the end. The initiator's
-   * only: a responder does not stamp its posts, and its array is empty. Empty too when the run
-   * had more samples than `sampleBudget` (then `histogram` holds them).
+   * only, unless a responder was asked to stamp (`stampResponder`); otherwise it is empty.
+   * Empty too when the run had more samples than `sampleBudget` (then `histogram` holds them).
    */
   samplesNs: Float64Array;
   /** 'exact': every sample is in samplesNs; 'histogram': there were too many, see histogram. */

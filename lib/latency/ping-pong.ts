@@ -31,16 +31,25 @@ export function initiate(endpoint: RailSide, peer: RailWire, size: number, param
 /**
  * The responder: answers each write it sees until stop(), because only the initiator knows
  * where its warm-up ends. It stamps nothing, so it skips the timer choice ('clock').
+ * `counted`: a peer that is not ours (ib_write_lat's server) makes exactly `iterations`
+ * exchanges with no warm-up; the responder then ends there, and stamps its posts when asked.
  */
-export function respond(endpoint: RailSide, peer: RailWire, size: number, params: ResponderParams, signal: AbortSignal | undefined): PingPong {
+export function respond(
+  endpoint: RailSide,
+  peer: RailWire,
+  size: number,
+  params: ResponderParams,
+  signal: AbortSignal | undefined,
+  counted?: { iterations: number; stamp: boolean; timer?: LatencyParams['timer'] },
+): PingPong {
   return start(endpoint, peer, signal, {
     size,
     inlineThreshold: params.inlineThreshold,
-    durationMs: FOLLOW_MS,
+    ...(counted ? { iterations: counted.iterations, stampResponder: counted.stamp } : { durationMs: FOLLOW_MS }),
     warmupIterations: 0,
     role: 'responder',
     peerTimeoutMs: params.peerTimeoutMs,
-    timer: 'clock',
+    timer: counted?.stamp ? (counted.timer ?? 'auto') : 'clock',
   });
 }
 

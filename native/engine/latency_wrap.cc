@@ -38,6 +38,8 @@ static WriteLatParams ReadParams(Napi::Env env, const Napi::Object& o) {
   std::string r = role.IsString() ? std::string(role.As<Napi::String>()) : "";
   if (r != "initiator" && r != "responder") throw Napi::TypeError::New(env, "role must be 'initiator' or 'responder'");
   p.initiator = r == "initiator";
+  Napi::Value stampResponder = o.Get("stampResponder");
+  p.stampResponder = stampResponder.IsBoolean() && stampResponder.As<Napi::Boolean>().Value();
   p.peerTimeoutNs = static_cast<uint64_t>(ReadNumberField(env, o, "peerTimeoutMs", 5000, 1, 36e5)) * 1000000ull;
   p.sampleBudget = static_cast<uint64_t>(ReadNumberField(env, o, "sampleBudget", 1e7, 1, 1e9));
   Napi::Value timer = o.Get("timer");

@@ -15,8 +15,11 @@ namespace spark {
 
 namespace {
 
-// Sequence numbers cycle 1..255 so that the zeroed region never looks like an arrival.
-inline uint8_t SeqByte(uint64_t exchange) { return static_cast<uint8_t>(exchange % 255 + 1); }
+// Exchange n carries (n + 1) mod 256, as ib_write_lat's `*post_buf = (char)++scnt` does
+// (perftest src/perftest_resources.c run_iter_lat_write, 5.70 through 6.29), so that a perftest
+// peer can be either end. The zeroed region never reads as an arrival: exchange 0 waits for 1,
+// and the 0 of exchange 255 follows a 255 that stays in the byte until it is overwritten.
+inline uint8_t SeqByte(uint64_t exchange) { return static_cast<uint8_t>(exchange + 1); }
 
 constexpr uint32_t kClockCheckMask = 0xffff;
 constexpr uint64_t kStoppedDrainNs = 200000000ull;
@@ -206,8 +209,10 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
   const uint64_t responderTotal = responderCounts ? p.warmupIterations + p.iterations : UINT64_MAX;
   uint64_t warm = p.initiator && p.warmupNs == 0 ? p.warmupIterations : UINT64_MAX;  // first timed exchange
   const uint64_t startNs = NowNs();
-  // Only the initiator's samples are a measurement; the responder answers without stamping.
-  const bool stamping = p.initiator;
+  // The initiator's samples are the measurement; a responder stamps only when asked (the
+  // perftest client's role: ib_write_lat times both ends), and never has a warm-up in time.
+  const bool stamping = p.initiator || p.stampResponder;
+  if (!p.initiator && stamping) warm = p.warmupIterations;
   // Post n's stamp for every timed n (warm..), then the last reply's arrival: iterations + 1.
   // Stamps are kept up to the sample budget; the histogram takes every sample from the start,
   // so a run that outgrows the budget needs no second pass (which would stall the loop).
@@ -259,8 +264,9 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
       if (!durationMode && n - warm + 1 == p.iterations) break;
     }
     // The last sample ends when its reply arrived: that is when the next post would have been
-    // (stamped before the drain, which is not part of any exchange).
-    if (stamping && lastExchangeComplete && recorded > 0) record(watch.Stamp());
+    // (stamped before the drain, which is not part of any exchange). A responder's last post
+    // has no reply to wait for: N posts give N - 1 samples, as ib_write_lat's client reports.
+    if (p.initiator && lastExchangeComplete && recorded > 0) record(watch.Stamp());
     pp.Drain();
   } catch (...) {
     // Writes may still be in flight: stop them and reap their flushes before the QP and CQ

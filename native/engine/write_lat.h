@@ -21,6 +21,7 @@ struct WriteLatParams {
   uint64_t warmupNs = 0;  // the warm-up also lasts at least this long (initiator)
   bool initiator = true;
   uint64_t sampleBudget = 10000000;  // beyond this many samples, percentiles come from a histogram
+  bool stampResponder = false;  // a responder stamps its posts too (samples between them)
   uint64_t peerTimeoutNs = 5000000000ull;
   TimerChoice timer = TimerChoice::Auto;
 };
