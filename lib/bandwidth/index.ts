@@ -58,6 +58,9 @@ async function execute(options: BandwidthOptions, ctx: RunContext): Promise<Band
   let measured: LoopbackOrClient;
   if (options.loopback) {
     measured = await runLoopbackSizes(rails, mtus, params, ctx, options.sysfsRoot, options.connectTimeoutMs ?? 10_000);
+  } else if (options.perftest) {
+    const { runPerftestBandwidth } = await import('../perftest/bw-client.js');
+    measured = await runPerftestBandwidth(options, rails, mtus, params, ctx);
   } else {
     const { runClientSizes } = await import('./client.js');
     measured = await runClientSizes(options, rails, mtus, params, ctx);

@@ -37,6 +37,8 @@ export interface BandwidthOptions {
   cm?: boolean;
   /** Both sides write at once. */
   bidir?: boolean;
+  /** The peer is a stock ib_write_bw server (rail i on port + i), not a spark-rdma server. */
+  perftest?: boolean;
   /** Path MTU (default: the rail's active MTU). */
   mtu?: number;
   /** Force the GID index on every rail. */

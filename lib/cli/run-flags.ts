@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { invalidArgument } from '../errors.js';
 import type { ServeOptions } from '../serve/index.js';
 import { sizesAll } from '../report/units.js';
 import { SYSFS_ROOT_ENV } from '../sysfs/root.js';
@@ -16,6 +17,7 @@ export interface RunFlags {
   port?: number;
   bind?: string[];
   cm?: boolean;
+  perftest?: boolean;
   json?: boolean;
   loopback?: boolean;
   mtu?: number;
@@ -44,6 +46,7 @@ export function addRunFlags(cmd: Command, defaults: { size: string; iters: strin
     .option('-n, --iters <n>', defaults.iters, intArg('--iters', 1, 2 ** 40))
     .option('--loopback', 'both ends in this process, each rail to its own device')
     .option('--cm', 'bring the QPs up with rdma_cm instead of the out-of-band exchange')
+    .option('--perftest', 'the peer is a stock perftest server (ib_write_bw / ib_write_lat, no -R); rail i on --port + i')
     .option('-p, --port <n>', 'out-of-band TCP port (default 18515)', intArg('--port', 1, 65535))
     .option('--bind <addrs>', 'server: addresses to listen on (default: the rails\' IPv4 addresses)', listArg)
     .option('--mtu <bytes>', 'path MTU (default: the rail\'s active MTU)', intArg('--mtu', 256, 4096))
@@ -77,6 +80,7 @@ export function runTargetOptions(peer: string | undefined, o: RunFlags, signal: 
     ...(duration !== undefined ? { durationMs: duration } : {}),
     ...(o.iters !== undefined ? { iterations: o.iters } : {}),
     ...(o.cm ? { cm: true } : {}),
+    ...(o.perftest ? { perftest: true } : {}),
     ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
     ...(o.gidIndex !== undefined ? { gidIndex: o.gidIndex } : {}),
     ...(o.peerTimeout !== undefined ? { peerTimeoutMs: Math.round(o.peerTimeout * 1000) } : {}),
@@ -87,6 +91,9 @@ export function runTargetOptions(peer: string | undefined, o: RunFlags, signal: 
 
 /** The server's options from the same flags. */
 export function serveOptionsFrom(o: RunFlags, env: Env): Omit<ServeOptions, 'log' | 'signal'> {
+  if (o.perftest) {
+    throw invalidArgument('--perftest is a client flag: a server answers ib_write_bw / ib_write_lat clients on its port by itself', 'drop --perftest here, or give the perftest server\'s address to run as its client');
+  }
   const sysfsRoot = rootFrom(o, env);
   return {
     ...(o.port !== undefined ? { port: o.port } : {}),

@@ -33,6 +33,9 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   let pairing: RailPairing[] | null = null;
   if (options.loopback) {
     results = await runLoopbackLatency(rails, mtus, params, signal);
+  } else if (options.perftest) {
+    const { runPerftestLatency } = await import('../perftest/lat-client.js');
+    ({ rails: results, sessionError } = await runPerftestLatency(options, rails, mtus, params, signal));
   } else {
     const { runLatencyClient } = await import('./client.js');
     ({ rails: results, sessionError, pairing } = await runLatencyClient(options, rails, mtus, params, signal));

@@ -28,6 +28,8 @@ export interface LatencyOptions {
   /** Measure all rails at the same time instead of one after another. */
   concurrent?: boolean;
   cm?: boolean;
+  /** The peer is a stock ib_write_lat server (rail i on port + i), not a spark-rdma server. */
+  perftest?: boolean;
   mtu?: number;
   gidIndex?: number;
   signal?: AbortSignal;

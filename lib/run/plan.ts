@@ -8,6 +8,8 @@ import { selectRails } from './select-rails.js';
 export interface RunTarget {
   peer?: string;
   loopback?: boolean;
+  /** The peer is a stock perftest server. */
+  perftest?: boolean;
   rails?: number;
   devices?: string[];
   gidIndex?: number;
@@ -30,6 +32,12 @@ export function planRun(api: string, target: RunTarget, resources: Omit<PlannedR
     throw invalidArgument(`${api} was given both a peer (${target.peer}) and loopback: true`, 'pass peer to measure against a server, or loopback: true to measure this machine alone');
   }
   if (target.peer !== undefined) checkPeerAddress(target.peer);
+  if (target.perftest && target.loopback) {
+    throw new RdmaError('--perftest and --loopback exclude each other', {
+      code: 'ERR_RDMA_INVALID_ARGUMENT',
+      hint: 'a perftest peer is another process: pass the address its ib_write_bw / ib_write_lat server listens on',
+    });
+  }
   const rails = selectRails({
     ...(target.rails !== undefined ? { rails: target.rails } : {}),
     ...(target.devices !== undefined ? { devices: target.devices } : {}),
