@@ -79,7 +79,7 @@ describe('spark-rdma client against ib_write_bw / ib_write_lat servers', () => {
 });
 
 describe('bad perftest peers: a clear error, exit 1, within the deadline', () => {
-  test('an ib_write_lat server with another size (-s 4 against --size 2)', async () => {
+  test('an ib_write_lat server with another size (-s 8 against --size 2)', async () => {
     const p = nextPort();
     const server = await perftestServer('ib_write_lat', p, ['-s', '8', '-n', '1000'], 60_000);
     const started = Date.now();
@@ -88,12 +88,14 @@ describe('bad perftest peers: a clear error, exit 1, within the deadline', () =>
     expect(ours.code).toBe(1);
     expect(ours.stderr).toMatch(/ERR_PERFTEST_MISMATCH|writes 8-byte messages/);
     expect(ours.stderr).toContain('-s 2');
-    expect(Date.now() - started).toBeLessThan(30_000);
+    // The peer deadline (3 s) ended it, not the test's: node itself starts slowly under TCG.
+    expect(ours.stderr).toContain('no write from the peer for 3000 ms');
+    expect(Date.now() - started).toBeLessThan(90_000);
   });
 
   test('--cm, --bidir and several sizes are refused before connecting', async () => {
     for (const flags of [['--cm'], ['--bidir'], ['--sizes', '4096,65536']]) {
-      const ours = await runNode([CLI, 'bw', PEER, '--perftest', '--port', '1', ...flags], 30_000);
+      const ours = await runNode([CLI, 'bw', PEER, '--perftest', '--port', '1', ...flags], 90_000);
       expect(ours.code, flags.join(' ')).toBe(1);
       expect(ours.stderr).toMatch(/--perftest/);
     }
@@ -127,7 +129,9 @@ describe('bad perftest peers: a clear error, exit 1, within the deadline', () =>
       );
       fake.close();
       expect(err?.code, `${script.name}: ${err?.message}`).toBe(script.code);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      // Each ends at the bad bytes, well before the 3 s peer deadline would (discovery and
+      // opening the rail take most of this under TCG).
+      expect(Date.now() - started).toBeLessThan(60_000);
     }
   });
 });
