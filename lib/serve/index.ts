@@ -7,6 +7,8 @@ import { helloRail } from '../session/rails.js';
 import { SessionServer, type SessionServerStats } from '../session/server.js';
 import { softwareName } from '../session/software.js';
 import { DEFAULT_SESSION_PORT } from '../session/protocol.js';
+import { servePerftestClient } from '../perftest/serve-client.js';
+import { looksLikeVersion } from '../perftest/wire.js';
 import { serveSession } from './session.js';
 
 export interface ServeOptions {
@@ -28,6 +30,13 @@ export interface ServeOptions {
   devices?: string[];
   sysfsRoot?: string;
   log?: (line: string) => void;
+  /**
+   * Which perftest client this server answers on its port (ib_write_bw or ib_write_lat; their
+   * exchanges differ and neither says which it is). Default 'bw'.
+   */
+  perftest?: 'bw' | 'lat';
+  /** What an ib_write_lat client must match (its -s and -n): defaults 2 B and 1000, as perftest's. */
+  perftestLatency?: { size?: number; iterations?: number };
   /** Stop serving when aborted. */
   signal?: AbortSignal;
 }
@@ -86,6 +95,18 @@ export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
     ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
     log,
     serverHello: () => ({ software: softwareName(), rails: rails.map(liveHelloRail) }),
+    dialect: {
+      name: `perftest ${options.perftest === 'lat' ? 'ib_write_lat' : 'ib_write_bw'}`,
+      matches: looksLikeVersion,
+      serve: (socket, initial) =>
+        servePerftestClient(socket, initial, {
+          test: options.perftest ?? 'bw',
+          rails,
+          log,
+          peerTimeoutMs,
+          latency: { size: options.perftestLatency?.size ?? 2, iterations: options.perftestLatency?.iterations ?? 1000, inlineThreshold: 220 },
+        }),
+    },
     onSession: (channel): Promise<void> =>
       serveSession(channel, {
         rails,

@@ -52,6 +52,11 @@ export interface SessionServerOptions {
    * The server closes the channel when this settles.
    */
   onSession: (channel: Channel<'server'>, peer: SessionPeer) => Promise<void>;
+  /**
+   * Another protocol on the same port, told apart by the client's first byte (our hello starts
+   * with '{'; perftest's version string with a digit): `serve` gets the socket and what was read.
+   */
+  dialect?: { name: string; matches: (firstByte: number) => boolean; serve: (socket: Socket, initial: Buffer) => Promise<void> };
 }
 
 export interface SessionServerStats {
@@ -91,6 +96,8 @@ export class SessionServer {
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | null = null;
   #served = 0;
+  /** Sessions of the other dialect running now (they have no Channel). */
+  #dialectSessions = 0;
   #dropped = 0;
   #refused = 0;
 
@@ -129,7 +136,7 @@ export class SessionServer {
   }
 
   get stats(): SessionServerStats {
-    return { sessionsServed: this.#served, clientsDropped: this.#dropped, clientsRefused: this.#refused, active: this.#active.size };
+    return { sessionsServed: this.#served, clientsDropped: this.#dropped, clientsRefused: this.#refused, active: this.#active.size + this.#dialectSessions };
   }
 
   /** Binds every address; rejects with ERR_ADDRESS_IN_USE (naming the port and --port) or ERR_LISTEN. */
@@ -179,11 +186,70 @@ export class SessionServer {
   }
 
   #onConnection(socket: Socket): void {
-    const label = peerLabel(socket);
     if (this.#state !== 'listening') {
       socket.destroy();
       return;
     }
+    if (this.#options.dialect) this.#sniff(socket, this.#options.dialect);
+    else this.#accept(socket);
+  }
+
+  /** Reads the first bytes (within the handshake deadline) and hands the socket to whoever speaks them. */
+  #sniff(socket: Socket, dialect: NonNullable<SessionServerOptions['dialect']>): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    let sniffing = true;
+    const timer = setTimeout(() => {
+      sniffing = false;
+      socket.off('data', onData);
+      this.#accept(socket);
+    }, this.#handshakeTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      sniffing = false;
+      clearTimeout(timer);
+      socket.pause();
+      if (!dialect.matches(chunk[0]!)) {
+        socket.unshift(chunk);
+        this.#accept(socket);
+        socket.resume();
+        return;
+      }
+      if (this.#active.size + this.#dialectSessions >= this.#maxSessions) {
+        this.#refused++;
+        this.#log(`refused ${peerLabel(socket)} (${dialect.name}): ${ERR_SERVER_BUSY}: already ${this.#maxSessions} session(s)`);
+        socket.destroy();
+        return;
+      }
+      this.#dialectSessions++;
+      const run = dialect
+        .serve(socket, chunk)
+        .then(
+          () => void this.#served++,
+          (err: unknown) => {
+            this.#dropped++;
+            const e = err instanceof RdmaError ? `${err.code}: ${err.message}${err.hint ? ` (hint: ${err.hint})` : ''}` : String(err);
+            this.#log(`dropped ${peerLabel(socket)} (${dialect.name}): ${e}`);
+          },
+        )
+        .finally(() => {
+          this.#dialectSessions--;
+          this.#running.delete(run);
+          socket.destroy();
+        });
+      this.#running.add(run);
+    };
+    socket.once('data', onData);
+    socket.once('close', () => {
+      if (!sniffing) return;
+      sniffing = false;
+      clearTimeout(timer);
+      this.#dropped++;
+      this.#log(`dropped ${peerLabel(socket)}: it closed the connection before sending anything`);
+    });
+  }
+
+  #accept(socket: Socket): void {
+    const label = peerLabel(socket);
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     const channel = new Channel(socket, {
@@ -192,7 +258,7 @@ export class SessionServer {
       ...(this.#options.idleTimeoutMs === undefined ? {} : { defaultTimeoutMs: this.#options.idleTimeoutMs }),
       ...(this.#options.lingerMs === undefined ? {} : { lingerMs: this.#options.lingerMs }),
     });
-    if (this.#active.size >= this.#maxSessions) {
+    if (this.#active.size + this.#dialectSessions >= this.#maxSessions) {
       this.#refused++;
       const message = `this server already runs ${this.#active.size} session(s), its limit; try again when the current run ends`;
       this.#log(`refused ${label}: ${ERR_SERVER_BUSY}: ${message}`);

@@ -40,6 +40,11 @@ export interface EndpointOptions {
   txDepth: number;
   /** Inline bytes to ask each QP for (0 = none). */
   inlineBytes: number;
+  /**
+   * QPs the CQ is sized for (default `qps`): a side that learns the peer's QP count one key
+   * message at a time (a perftest client's -q) starts with fewer and adds them with addQueuePair().
+   */
+  maxQps?: number;
   /** ACK timeout exponent and retries for RTR/RTS (defaults 14 and 7). */
   timeout?: number;
   retryCount?: number;
@@ -77,22 +82,37 @@ export class RailEndpoint implements RailSide {
       this.gid = entry.gid;
       this.pd = new native.ProtectionDomain(this.context);
       // Every signaled WR of every QP may be outstanding at once; one CQ entry each is plenty.
-      this.cq = new native.CompletionQueue(this.context, plannedCqEntries(options));
-      for (let i = 0; i < options.qps; i++) {
-        this.sources.push(new native.MemoryRegion(this.pd, options.regionBytes));
-        this.targets.push(new native.MemoryRegion(this.pd, options.regionBytes, { remoteWrite: true }));
-        this.qps.push(
-          new native.QueuePair(this.pd, this.cq, {
-            maxSendWr: options.txDepth,
-            maxRecvWr: 1,
-            maxInlineData: options.inlineBytes,
-          }),
-        );
-      }
+      this.cq = new native.CompletionQueue(this.context, plannedCqEntries({ ...options, qps: Math.max(options.qps, options.maxQps ?? 0) }));
+      for (let i = 0; i < options.qps; i++) this.#addQp();
     } catch (err) {
       this.close();
       throw err;
     }
+  }
+
+  #addQp(): void {
+    const native = loadBinding();
+    this.sources.push(new native.MemoryRegion(this.pd, this.options.regionBytes));
+    this.targets.push(new native.MemoryRegion(this.pd, this.options.regionBytes, { remoteWrite: true }));
+    this.qps.push(
+      new native.QueuePair(this.pd, this.cq, {
+        maxSendWr: this.options.txDepth,
+        maxRecvWr: 1,
+        maxInlineData: this.options.inlineBytes,
+      }),
+    );
+  }
+
+  /** One more QP with its regions, on the same CQ; refused beyond maxQps. */
+  addQueuePair(): void {
+    const limit = Math.max(this.options.qps, this.options.maxQps ?? 0);
+    if (this.qps.length >= limit) {
+      throw new RdmaError(`${this.options.device}: a ${this.qps.length + 1}th QP exceeds the ${limit} this side was opened for`, {
+        code: 'ERR_RDMA_INVALID_ARGUMENT',
+        hint: `use ${limit} QPs or fewer (-q / --qps)`,
+      });
+    }
+    this.#addQp();
   }
 
   /** Opens the device and creates every object; on failure releases what it made. */

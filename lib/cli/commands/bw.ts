@@ -97,7 +97,7 @@ export const command: CliCommand = {
       .action(async (peer: string | undefined, o: BwFlags, self: Command) => {
         if (checkRunRole(self, peer, o) === 'server') {
           await serveUntilInterrupted(ctx, 'bw', (log, signal) =>
-            serve({ log, signal, ...serveOptionsFrom(o, ctx.env) }),
+            serve({ log, signal, ...serveOptionsFrom(o, ctx.env), perftest: 'bw' }),
           );
           return;
         }

@@ -80,7 +80,7 @@ export const command: CliCommand = {
         }
         if (checkRunRole(self, peer, o) === 'server') {
           await serveUntilInterrupted(ctx, 'lat', (log, signal) =>
-            serve({ log, signal, ...serveOptionsFrom(o, ctx.env) }),
+            serve({ log, signal, ...serveOptionsFrom(o, ctx.env), perftest: 'lat', perftestLatency: { ...(o.size !== undefined ? { size: o.size } : {}), ...(o.iters !== undefined ? { iterations: o.iters } : {}) } }),
           );
           return;
         }
