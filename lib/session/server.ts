@@ -239,6 +239,8 @@ export class SessionServer {
       this.#running.add(run);
     };
     socket.once('data', onData);
+    // A reset while sniffing must not crash the server: 'close' follows and does the accounting.
+    socket.on('error', () => undefined);
     socket.once('close', () => {
       if (!sniffing) return;
       sniffing = false;
