@@ -78,5 +78,5 @@ export async function sendReport(rail: Pick<PerftestRail, 'stream' | 'keys'>, re
 }
 
 function asRdmaError(err: unknown): RdmaError {
-  return err instanceof RdmaError ? err : new RdmaError(err instanceof Error ? err.message : String(err), { code: 'ERR_PERFTEST_PROTOCOL' });
+  return err instanceof RdmaError ? err : new RdmaError(err instanceof Error ? err.message : String(err), { code: 'ERR_PROTOCOL_PERFTEST' });
 }

@@ -13,7 +13,7 @@ import {
   encodeKey,
   encodeMtu,
   encodeVersion,
-  ERR_PERFTEST_MISMATCH,
+  ERR_PEER_MISMATCH,
   enumToMtu,
   gidFromBytes,
   gidToBytes,
@@ -90,7 +90,7 @@ export async function confirmConnected(stream: ExactStream, role: PerftestRole, 
     const again = await shakeHands(stream, role, key, timeoutMs, `the second key message of QP ${i}`);
     if (again.qpn !== theirs[i]!.qpn) {
       throw new RdmaError(`the perftest peer runs another number of QPs than this side's ${mine.length}`, {
-        code: ERR_PERFTEST_MISMATCH,
+        code: ERR_PEER_MISMATCH,
         hint: `start the perftest peer with -q ${mine.length}, or pass --qps to match its -q`,
       });
     }

@@ -4,7 +4,7 @@
 // differs.
 import { RdmaError } from '../errors.js';
 import type { RailSide } from '../verbs/rail-side.js';
-import { ERR_PERFTEST_MISMATCH } from './wire.js';
+import { ERR_PEER_MISMATCH } from './wire.js';
 
 /** The byte exchange n carries (perftest: `(char)++scnt`). */
 export function sequenceByte(n: number): number {
@@ -24,12 +24,12 @@ export function mismatchError(err: unknown, rail: { endpoint: RailSide }, size: 
   const last = lastWrittenByte(rail.endpoint);
   if (last >= 0 && last !== size - 1) {
     return new RdmaError(`the ib_write_lat peer at ${where} writes ${last + 1}-byte messages, this side ${size}: ${err.message}`, {
-      code: ERR_PERFTEST_MISMATCH,
+      code: ERR_PEER_MISMATCH,
       hint: `start ib_write_lat with -s ${size}, or pass --size ${last + 1} here`,
     });
   }
   return new RdmaError(`the ib_write_lat peer at ${where} stopped answering: ${err.message}`, {
-    code: ERR_PERFTEST_MISMATCH,
+    code: ERR_PEER_MISMATCH,
     hint: `both ends must use the same size and count: start ib_write_lat with -s ${size} -n ${iterations} (perftest spins forever on a mismatch; stop it)`,
   });
 }
@@ -45,7 +45,7 @@ export async function lingeringPeerProblem(rail: { endpoint: RailSide }, size: n
   while (Date.now() < deadline) {
     if (view[size - 1] === next) {
       return new RdmaError(`the ib_write_lat peer at ${where} runs more than this side's ${iterations} exchanges`, {
-        code: ERR_PERFTEST_MISMATCH,
+        code: ERR_PEER_MISMATCH,
         hint: `start ib_write_lat with -n ${iterations}, or pass --iters to match its -n (it now waits forever: stop it)`,
       });
     }

@@ -16,7 +16,7 @@ import {
   decodeKey,
   decodeReport,
   encodeKey,
-  ERR_PERFTEST_MISMATCH,
+  ERR_PEER_MISMATCH,
   KEY_BYTES,
   REPORT_FIELD_BYTES,
   reportUnits,
@@ -114,7 +114,7 @@ export async function keysOfUnknownCount(
       const rest = mine.slice(1);
       for (const [i, k] of rest.entries()) {
         const again = await shakeHands(stream, 'server', k, timeoutMs, `the second key message of QP ${i + 1}`);
-        if (again.qpn !== theirs[i + 1]!.qpn) throw new RdmaError('the perftest client repeated its keys out of order', { code: 'ERR_PERFTEST_PROTOCOL' });
+        if (again.qpn !== theirs[i + 1]!.qpn) throw new RdmaError('the perftest client repeated its keys out of order', { code: 'ERR_PROTOCOL_PERFTEST' });
       }
       await shakeHands(stream, 'server', mine[0]!, timeoutMs, 'the sync after RTR');
       return theirs.length;
@@ -139,7 +139,7 @@ export async function followBandwidthClient(stream: ExactStream, key: KeyMessage
     if (i === 0 && KEY_TEXT.test(field.toString('latin1'))) {
       // ib_write_bw -b syncs once more before its run: what came is a key message, not a report.
       throw new RdmaError(`the ${who.replace(/^perftest \S+ /, '')} runs bidirectional (-b), which this server does not serve`, {
-        code: ERR_PERFTEST_MISMATCH,
+        code: ERR_PEER_MISMATCH,
         hint: 'run ib_write_bw without -b against spark-rdma (or spark-rdma bw --bidir against a spark-rdma server)',
       });
     }
@@ -160,7 +160,7 @@ function latencyMismatch(err: unknown, endpoint: RailEndpoint, size: number, ite
   const last = lastWrittenByte(endpoint);
   const theirSize = last >= 0 && last !== size - 1 ? ` (it writes ${last + 1}-byte messages)` : '';
   return new RdmaError(`the ib_write_lat client stopped answering${theirSize}: ${err.message}`, {
-    code: ERR_PERFTEST_MISMATCH,
+    code: ERR_PEER_MISMATCH,
     hint: `start ib_write_lat with -s ${size} -n ${iterations}, or this server with --size and --iters matching the client's -s and -n`,
   });
 }

@@ -134,7 +134,7 @@ export function connectPerftest(host: string, port: number, timeoutMs: number): 
       const refused = err.code === 'ECONNREFUSED';
       reject(
         new RdmaError(`cannot reach a perftest server at ${host}:${port}: ${err.code ?? err.message}`, {
-          code: refused ? 'ERR_CONNECT_REFUSED' : 'ERR_CONNECT',
+          code: 'ERR_PEER_UNREACHABLE',
           hint: refused
             ? `start \`ib_write_bw -d <device> -p ${port}\` (or ib_write_lat) on ${host} first, without -R: a -R server listens with rdma_cm, not TCP, and spark-rdma speaks perftest's TCP exchange only`
             : 'check the address and that the network between the nodes is up',

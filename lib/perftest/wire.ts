@@ -5,10 +5,10 @@
 // check_sys_data, check_mtu, ethernet_write_keys / ethernet_read_keys, xchg_bw_reports.
 import { RdmaError } from '../errors.js';
 
-export const ERR_PERFTEST_PROTOCOL = 'ERR_PERFTEST_PROTOCOL';
-export const ERR_PERFTEST_VERSION = 'ERR_PERFTEST_VERSION';
+export const ERR_PROTOCOL_PERFTEST = 'ERR_PROTOCOL_PERFTEST';
+export const ERR_PEER_VERSION = 'ERR_PEER_VERSION';
 /** The peer runs with other flags than ours (-q, -s, -n, -b): named with the flag to change. */
-export const ERR_PERFTEST_MISMATCH = 'ERR_PERFTEST_MISMATCH';
+export const ERR_PEER_MISMATCH = 'ERR_PEER_MISMATCH';
 
 /** `char version[MAX_VERSION]` with MAX_VERSION 16, sent whole (NUL padded). */
 export const VERSION_BYTES = 16;
@@ -32,7 +32,7 @@ export const REPORT_FIELD_BYTES = 8;
 export const DONE_BYTES = 5;
 
 function protocolError(message: string, hint?: string): RdmaError {
-  return new RdmaError(message, { code: ERR_PERFTEST_PROTOCOL, ...(hint ? { hint } : {}) });
+  return new RdmaError(message, { code: ERR_PROTOCOL_PERFTEST, ...(hint ? { hint } : {}) });
 }
 
 export function encodeVersion(version: string = OUR_VERSION): Buffer {
@@ -62,7 +62,7 @@ export function checkPeerVersion(bytes: Buffer, flagHint: string): { text: strin
   }
   if (version.value < OLDEST_PEER) {
     throw new RdmaError(`the perftest peer is version ${version.text}; spark-rdma speaks perftest 5.70 and newer`, {
-      code: ERR_PERFTEST_VERSION,
+      code: ERR_PEER_VERSION,
       hint: 'upgrade perftest on the peer (ib_write_bw --version shows it), or run spark-rdma on both ends',
     });
   }

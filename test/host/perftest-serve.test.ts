@@ -41,7 +41,7 @@ describe.each(RELEASES)('perftest %s clients against our server over loopback TC
     const agreed = await prelude(ours, 'server', 4096, 2000, 'peer');
     await keysOfUnknownCount(ours, { wire: () => wireOf(1), addQueuePair: () => undefined, connect: () => undefined }, agreed.mtu, 2000);
     await expect(followBandwidthClient(ours, keyOf(wireOf(1), 0), 'perftest 6.06 ib_write_bw client', { log: () => undefined, peerTimeoutMs: 2000 })).rejects.toMatchObject({
-      code: 'ERR_PERFTEST_MISMATCH',
+      code: 'ERR_PEER_MISMATCH',
       message: expect.stringMatching(/bidirectional \(-b\)/),
     });
     ours.destroy();

@@ -35,7 +35,7 @@ describe('byte formats', () => {
     expect(decodeKey(perftestKey(5, 6, 7, 8n, Array(16).fill(1)), 'x').qpn).toBe(5);
   });
 
-  test('garbage in a key message is an ERR_PERFTEST_PROTOCOL naming what came', () => {
+  test('garbage in a key message is an ERR_PROTOCOL_PERFTEST naming what came', () => {
     expect(() => decodeKey(Buffer.alloc(KEY_BYTES, 0x41), 'the key message of QP 0')).toThrow(/not a 108-byte RoCE key message: "AAAA/);
   });
 
@@ -87,7 +87,7 @@ describe.each(RELEASES)('perftest %s transcripts over loopback TCP', (version) =
 describe('bad peers over loopback TCP: a clear error within the deadline', () => {
   test('a version below 5.70', async () => {
     const { ours } = await pair({ version: '5.60', role: 'server', test: 'bw', qps: 1 });
-    await expect(prelude(ours, 'client', 4096, 2000, 'peer')).rejects.toMatchObject({ code: 'ERR_PERFTEST_VERSION', message: expect.stringContaining('5.60') });
+    await expect(prelude(ours, 'client', 4096, 2000, 'peer')).rejects.toMatchObject({ code: 'ERR_PEER_VERSION', message: expect.stringContaining('5.60') });
   });
 
   test('a peer that closes after the version exchange', async () => {
@@ -111,6 +111,6 @@ describe('bad peers over loopback TCP: a clear error within the deadline', () =>
     await prelude(ours, 'client', 4096, 2000, 'peer');
     const keys = [keyOf(wireOf(1), 0)];
     const theirs = await exchangeKeys(ours, 'client', keys, false, 2000);
-    await expect(confirmConnected(ours, 'client', keys, theirs, 2000)).rejects.toMatchObject({ code: 'ERR_PERFTEST_MISMATCH', hint: expect.stringContaining('-q 1') });
+    await expect(confirmConnected(ours, 'client', keys, theirs, 2000)).rejects.toMatchObject({ code: 'ERR_PEER_MISMATCH', hint: expect.stringContaining('-q 1') });
   });
 });

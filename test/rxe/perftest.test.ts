@@ -86,7 +86,7 @@ describe('bad perftest peers: a clear error, exit 1, within the deadline', () =>
     const ours = await runNode([CLI, 'lat', PEER, '--perftest', '--port', String(p), '--rails', '1', '--size', '2', '--iters', '1000', '--peer-timeout', '3'], 60_000);
     await server.stop();
     expect(ours.code).toBe(1);
-    expect(ours.stderr).toMatch(/ERR_PERFTEST_MISMATCH|writes 8-byte messages/);
+    expect(ours.stderr).toMatch(/ERR_PEER_MISMATCH|writes 8-byte messages/);
     expect(ours.stderr).toContain('-s 2');
     // The peer deadline (3 s) ended it, not the test's: node itself starts slowly under TCG.
     expect(ours.stderr).toContain('no write from the peer for 3000 ms');
@@ -104,11 +104,11 @@ describe('bad perftest peers: a clear error, exit 1, within the deadline', () =>
   test('in-process: a peer below 5.70, garbage keys, a peer that closes after the versions', async () => {
     const { createServer } = await import('node:net');
     const scripts: { name: string; reply: (socket: import('node:net').Socket) => void; code: string }[] = [
-      { name: 'version 5.60', code: 'ERR_PERFTEST_VERSION', reply: (s) => s.write(Buffer.concat([Buffer.from('5.60'), Buffer.alloc(12)])) },
+      { name: 'version 5.60', code: 'ERR_PEER_VERSION', reply: (s) => s.write(Buffer.concat([Buffer.from('5.60'), Buffer.alloc(12)])) },
       { name: 'closes after the versions', code: 'ERR_PEER_CLOSED', reply: (s) => s.end(Buffer.concat([Buffer.from('6.06'), Buffer.alloc(12)])) },
       {
         name: 'garbage key',
-        code: 'ERR_PERFTEST_PROTOCOL',
+        code: 'ERR_PROTOCOL_PERFTEST',
         reply: (s) => {
           const int = (v: number) => Buffer.from([0, 0, v >> 8, v & 255]);
           s.write(Buffer.concat([Buffer.from('6.06'), Buffer.alloc(12), int(4096), int(64), Buffer.from('5\0'), Buffer.alloc(108, 0x41)]));
