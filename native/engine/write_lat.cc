@@ -248,7 +248,7 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
       if (p.initiator) {
         if (!pp.Send(n, timed, &postTicks) || !pp.AwaitArrival(n)) break;
       } else {
-        if (!pp.AwaitArrival(n) || !pp.Send(n, false, &postTicks)) break;
+        if (!pp.AwaitArrival(n) || !pp.Send(n, timed, &postTicks)) break;
       }
       lastExchangeComplete = true;
       ++result.exchanges;

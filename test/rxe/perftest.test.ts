@@ -96,7 +96,7 @@ describe('bad perftest peers: a clear error, exit 1, within the deadline', () =>
   test('--cm, --bidir and several sizes are refused before connecting', async () => {
     for (const flags of [['--cm'], ['--bidir'], ['--sizes', '4096,65536']]) {
       const ours = await runNode([CLI, 'bw', PEER, '--perftest', '--port', '1', ...flags], 90_000);
-      expect(ours.code, flags.join(' ')).toBe(1);
+      expect(ours.code, flags.join(' ')).toBe(2); // a usage error (docs/cli.md: exit codes)
       expect(ours.stderr).toMatch(/--perftest/);
     }
   });
