@@ -10,6 +10,9 @@ export type RunRole = 'server' | 'client' | 'loopback';
 const SERVER_FLAGS = new Set(['port', 'bind', 'rails', 'devices', 'gidIndex', 'peerTimeout', 'sysfsRoot', 'F', 'report_gbits']);
 // Loopback has no session with a peer: no TCP port, no listening address, no peer deadline.
 const SESSION_FLAGS = new Set(['port', 'bind', 'peerTimeout']);
+// ib_write_lat sends neither its size nor its iteration count (perftest's write_lat.c exchange
+// carries only keys), so a lat server takes the ones a perftest client will run with.
+const LAT_SERVER_FLAGS = new Set([...SERVER_FLAGS, 'size', 'iters']);
 
 /** The long flags the user typed on this command's line, among `names` (attribute names). */
 function typed(cmd: Command, keep: (name: string) => boolean): string[] {
@@ -35,11 +38,12 @@ export function checkRunRole(cmd: Command, peer: string | undefined, o: RunFlags
     throw invalidArgument(`both ${sizeFlags.join(' and ')} were given`, 'pass --size 64K for one size, or --sizes 4K,64K (or all, or -a) for several');
   }
   if (peer === undefined && !o.loopback) {
-    const extra = typed(cmd, (name) => !SERVER_FLAGS.has(name));
+    const honoured = test === 'lat' ? LAT_SERVER_FLAGS : SERVER_FLAGS;
+    const extra = typed(cmd, (name) => !honoured.has(name));
     if (extra.length > 0) {
       throw invalidArgument(
         `a server (no peer address) takes no ${extra.join(', ')}: the client chooses what to measure and the server follows`,
-        `run \`spark-rdma ${test}\` here with at most --port, --bind, --rails/--devices, --gid-index, --peer-timeout, and pass ${extra.join(' ')} ` +
+        `run \`spark-rdma ${test}\` here with at most --port, --bind, --rails/--devices, --gid-index, --peer-timeout${test === 'lat' ? ' (and --size, --iters for ib_write_lat clients)' : ''}, and pass ${extra.join(' ')} ` +
           `to \`spark-rdma ${test} <this node's address>\` on the other node (or add --loopback to measure this machine alone)`,
       );
     }
