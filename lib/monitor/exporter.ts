@@ -12,7 +12,17 @@ export const METRICS_PATH = '/metrics';
 export interface ExporterOptions extends SysfsRootOptions {
   /** "host:port" or {host, port}; default 127.0.0.1:9469 (loopback: expose it on purpose). Port 0 picks a free one. */
   listen?: string | ListenAddress;
+  /**
+   * Called with an error of the listening socket after start (EMFILE on accept, ...): the
+   * exporter keeps serving. Default: ignored (the CLI writes it to stderr).
+   */
+  onError?: (err: Error) => void;
 }
+
+/** Headers must be complete this soon after a connection starts a request (Node's default: 60 s). */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** A whole request, body included (a scrape has none). */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 /** A running exporter. It has no timers: it reads sysfs when scraped, and only then. */
 export interface RailExporter {
@@ -31,8 +41,18 @@ function respond(res: ServerResponse, status: number, body: string, headers: Rec
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
+/** The request's path, or null when its target is not a URL (e.g. `GET http://[ HTTP/1.1`). */
+function requestPath(target: string): string | null {
+  try {
+    return new URL(target, 'http://exporter').pathname;
+  } catch {
+    return null;
+  }
+}
+
 function handle(req: IncomingMessage, res: ServerResponse, opts: SysfsRootOptions): void {
-  const path = new URL(req.url ?? '/', 'http://exporter').pathname;
+  const path = requestPath(req.url ?? '/');
+  if (path === null) return respond(res, 400, `bad request target ${JSON.stringify((req.url ?? '').slice(0, 200))}; metrics are at ${METRICS_PATH}\n`);
   if (path !== METRICS_PATH) return respond(res, 404, `not found: ${path}; metrics are at ${METRICS_PATH}\n`);
   if (req.method !== 'GET' && req.method !== 'HEAD') return respond(res, 405, `method ${req.method} not allowed; use GET\n`, { allow: 'GET, HEAD' });
   let body: string;
@@ -81,11 +101,15 @@ export async function startExporter(opts: ExporterOptions = {}): Promise<RailExp
   const server = createServer((req, res) => handle(req, res, rootOptions));
   // Prometheus keeps connections alive between scrapes; do not let one pin the server open.
   server.keepAliveTimeout = 5_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, address));
     server.once('error', onError);
     server.listen({ host: address.host, port: address.port }, () => {
       server.off('error', onError);
+      // Without a listener a later 'error' (EMFILE on accept) would throw and end the process.
+      server.on('error', (err) => opts.onError?.(err));
       resolve();
     });
   });

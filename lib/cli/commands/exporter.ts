@@ -16,6 +16,7 @@ async function run(ctx: CliContext, opts: ExporterCliOptions): Promise<void> {
     const exporter = await startExporter({
       listen: opts.listen,
       env: ctx.env,
+      onError: (err) => ctx.err(`spark-rdma exporter: ${err.message} (still serving)`),
       ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}),
     });
     ctx.err(`serving rail counters at ${exporter.url} (Prometheus text format); Ctrl-C to stop`);
