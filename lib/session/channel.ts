@@ -59,6 +59,14 @@ export interface ChannelOptions<R extends Role> {
 
 type Failure = (step: string) => RdmaError;
 
+export interface ReceiveOptions {
+  /**
+   * Asked when the deadline passes: true when the run still moves (counters advance), which
+   * grants another `timeoutMs`. The deadline then bounds silence without progress, not the run.
+   */
+  stillProgressing?: () => boolean;
+}
+
 interface Waiter {
   expected: readonly string[];
   step: string;
@@ -172,12 +180,15 @@ export class Channel<R extends Role = Role> {
 
   /**
    * Waits for the peer's next message, which must be one of `expected`. Rejects with
-   * ERR_PEER_SILENT after `timeoutMs`, ERR_PEER_CLOSED when the connection ends first,
-   * ERR_PROTOCOL on bad input or an unexpected type, and the peer's error when it sent one.
+   * ERR_PEER_SILENT after `timeoutMs` (extended while `stillProgressing` says so), ERR_PEER_CLOSED
+   * when the connection ends first, ERR_PROTOCOL on bad input or an unexpected type, and the
+   * peer's error when it sent one. A silent peer ends the session: the signal aborts, so engines
+   * that watch it stop instead of running their whole duration.
    */
   receive<T extends Incoming<R>['type']>(
     expected: readonly T[],
     timeoutMs: number = this.#defaultTimeoutMs,
+    options: ReceiveOptions = {},
   ): Promise<Extract<Incoming<R>, { type: T }>> {
     try {
       checkTimeout('timeoutMs', timeoutMs);
@@ -191,21 +202,27 @@ export class Channel<R extends Role = Role> {
     }
     const step = `while this side waited for ${list(expected)} (${this.#conversation.step})`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiter = null;
-        reject(
-          new RdmaError(`no ${list(expected)} from ${this.peerName} within ${timeoutMs} ms (${this.#conversation.step}): the peer went silent`, {
-            code: ERR_PEER_SILENT,
-            hint: 'check that the peer process is alive and not stuck or stopped, and that nothing between the nodes drops the connection',
-          }),
-        );
-      }, timeoutMs);
+      const expire = (): void => {
+        const waiter = this.#waiter;
+        if (!waiter) return;
+        if (options.stillProgressing?.()) {
+          waiter.timer = setTimeout(expire, timeoutMs);
+          return;
+        }
+        const how = options.stillProgressing ? `and no progress of the run for ${timeoutMs} ms` : `within ${timeoutMs} ms`;
+        const silent = new RdmaError(`no ${list(expected)} from ${this.peerName} ${how} (${this.#conversation.step}): the peer went silent`, {
+          code: ERR_PEER_SILENT,
+          hint: 'check that the peer process is alive and not stuck or stopped, and that nothing between the nodes drops the connection',
+        });
+        // Rejects the waiter through #pump with this error.
+        this.#setFailure(() => silent);
+      };
       this.#waiter = {
         expected,
         step,
         resolve: resolve as (message: Message) => void,
         reject,
-        timer,
+        timer: setTimeout(expire, timeoutMs),
       };
       this.#pump();
     });

@@ -30,8 +30,15 @@ export interface SessionServerOptions {
   addresses: string[];
   /** TCP port (default 18515; 0 picks a free one, see `port`). */
   port?: number;
-  /** Concurrent sessions, counting those still in their handshake (default 1). */
+  /** Concurrent sessions, counted from the client's hello on (default 1). */
   maxSessions?: number;
+  /**
+   * Connections waiting for their hello, in a pool of their own (default 16): when it is full a
+   * new connection drops the oldest, so idle connections cannot lock real clients out.
+   */
+  maxHandshakes?: number;
+  /** TCP keepalive idle time (default 10 s): a peer whose host lost power is noticed within ~20 s. */
+  keepAliveMs?: number;
   /** Deadline for the client's hello after it connects (default 10 s). */
   handshakeTimeoutMs?: number;
   /** Deadline of a receive() in onSession that names none (default 30 s). */
@@ -68,6 +75,8 @@ export interface SessionServerStats {
   clientsRefused: number;
   /** Sessions running now (handshakes included). */
   active: number;
+  /** Of those, connections still waiting for their hello. */
+  handshaking: number;
 }
 
 /** Log lines carry peer text: keep each on one line and bounded. */
@@ -88,7 +97,14 @@ export class SessionServer {
   readonly #handshakeTimeoutMs: number;
   readonly #log: (line: string) => void;
   readonly #servers: Server[] = [];
+  readonly #maxHandshakes: number;
+  readonly #keepAliveMs: number;
+  /** Sessions past their hello. */
   readonly #active = new Set<Channel<'server'>>();
+  /** Connections waiting for their hello, oldest first (a Set iterates in insertion order). */
+  readonly #handshaking = new Set<Channel<'server'>>();
+  /** Handshakes dropped to make room (already logged). */
+  readonly #evicted = new WeakSet<Channel<'server'>>();
   readonly #running = new Set<Promise<void>>();
   /** Every open socket, lingering ones included, so close() can end them all. */
   readonly #sockets = new Set<Socket>();
@@ -119,6 +135,8 @@ export class SessionServer {
     this.#port = port;
     this.#maxSessions = positiveInt('maxSessions', options.maxSessions ?? 1, 1024);
     this.#handshakeTimeoutMs = positiveInt('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000, 2 ** 31 - 1);
+    this.#maxHandshakes = positiveInt('maxHandshakes', options.maxHandshakes ?? 16, 1024);
+    this.#keepAliveMs = positiveInt('keepAliveMs', options.keepAliveMs ?? 10_000, 2 ** 31 - 1);
     if (options.idleTimeoutMs !== undefined) positiveInt('idleTimeoutMs', options.idleTimeoutMs, 2 ** 31 - 1);
     if (options.lingerMs !== undefined) positiveInt('lingerMs', options.lingerMs, 60_000);
     const log = options.log ?? (() => {});
@@ -136,7 +154,13 @@ export class SessionServer {
   }
 
   get stats(): SessionServerStats {
-    return { sessionsServed: this.#served, clientsDropped: this.#dropped, clientsRefused: this.#refused, active: this.#active.size + this.#dialectSessions };
+    return {
+      sessionsServed: this.#served,
+      clientsDropped: this.#dropped,
+      clientsRefused: this.#refused,
+      active: this.#active.size + this.#handshaking.size + this.#dialectSessions,
+      handshaking: this.#handshaking.size,
+    };
   }
 
   /** Binds every address; rejects with ERR_ADDRESS_IN_USE (naming the port and --port) or ERR_LISTEN. */
@@ -254,6 +278,8 @@ export class SessionServer {
     const label = peerLabel(socket);
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
+    // Probes after keepAliveMs of silence (libuv: every 1 s, 10 times): a dead host ends the session.
+    socket.setKeepAlive(true, this.#keepAliveMs);
     const channel = new Channel(socket, {
       role: 'server',
       maxLineBytes: this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
@@ -261,24 +287,48 @@ export class SessionServer {
       ...(this.#options.lingerMs === undefined ? {} : { lingerMs: this.#options.lingerMs }),
     });
     if (this.#active.size + this.#dialectSessions >= this.#maxSessions) {
-      this.#refused++;
-      const message = `this server already runs ${this.#active.size} session(s), its limit; try again when the current run ends`;
-      this.#log(`refused ${label}: ${ERR_SERVER_BUSY}: ${message}`);
-      channel.fail({ code: ERR_SERVER_BUSY, message, hint: 'one benchmark at a time per server: concurrent runs would share the links and both measure less' });
+      this.#refuseBusy(channel, label);
       return;
     }
-    this.#active.add(channel);
+    if (this.#handshaking.size >= this.#maxHandshakes) this.#evictOldestHandshake();
+    this.#handshaking.add(channel);
     const run = this.#serve(channel, socket).finally(() => {
+      this.#handshaking.delete(channel);
       this.#active.delete(channel);
       this.#running.delete(run);
     });
     this.#running.add(run);
   }
 
+  #refuseBusy(channel: Channel<'server'>, label: string): void {
+    this.#refused++;
+    const message = `this server already runs ${this.#active.size} session(s), its limit; try again when the current run ends`;
+    this.#log(`refused ${label}: ${ERR_SERVER_BUSY}: ${message}`);
+    channel.fail({ code: ERR_SERVER_BUSY, message, hint: 'one benchmark at a time per server: concurrent runs would share the links and both measure less' });
+  }
+
+  /** Makes room in the handshake pool: the connection that has waited longest without a hello goes. */
+  #evictOldestHandshake(): void {
+    const oldest = this.#handshaking.values().next().value;
+    if (oldest === undefined) return;
+    this.#handshaking.delete(oldest);
+    this.#evicted.add(oldest);
+    this.#dropped++;
+    const message = `${this.#maxHandshakes} connections were in their handshake (no hello yet); this one, the oldest, was dropped to make room`;
+    this.#log(`dropped ${oldest.peer}: ${ERR_SERVER_BUSY}: ${message}`);
+    oldest.fail({ code: ERR_SERVER_BUSY, message, hint: 'send the hello as soon as the connection is up' });
+  }
+
   /** One session, start to end; never rejects. */
   async #serve(channel: Channel<'server'>, socket: Socket): Promise<void> {
     try {
       const hello = await channel.receive(['hello'], this.#handshakeTimeoutMs);
+      this.#handshaking.delete(channel);
+      if (this.#active.size + this.#dialectSessions >= this.#maxSessions) {
+        this.#refuseBusy(channel, channel.peer);
+        return;
+      }
+      this.#active.add(channel);
       const payload = await this.#options.serverHello();
       channel.send({ type: 'hello', version: PROTOCOL_VERSION, software: payload.software, rails: payload.rails });
       const peer: SessionPeer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, label: channel.peer, software: hello.software };
@@ -288,6 +338,7 @@ export class SessionServer {
       this.#log(`session with ${channel.peer} ended`);
       channel.close();
     } catch (err) {
+      if (this.#evicted.has(channel)) return;
       this.#dropped++;
       const error =
         err instanceof RdmaError
@@ -305,7 +356,7 @@ export class SessionServer {
     this.#state = 'closing';
     this.#closing = (async () => {
       const closed = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-      for (const channel of this.#active) channel.close();
+      for (const channel of [...this.#active, ...this.#handshaking]) channel.close();
       for (const socket of this.#sockets) socket.destroy();
       const deadline = this.#options.closeTimeoutMs ?? 5_000;
       let timer: NodeJS.Timeout | undefined;

@@ -45,7 +45,7 @@ describe('session over loopback', () => {
     channel.close(); // idempotent
 
     await waitFor(() => t.server.stats.sessionsServed === 1, 2_000, 'the session to be served');
-    expect(t.server.stats).toEqual({ sessionsServed: 1, clientsDropped: 0, clientsRefused: 0, active: 0 });
+    expect(t.server.stats).toEqual({ sessionsServed: 1, clientsDropped: 0, clientsRefused: 0, active: 0, handshaking: 0 });
     expect(seen).toHaveLength(1);
     expect(seen[0]!.peer).toMatchObject({ address: LOOPBACK, software: 'test-client' });
     // The server got exactly what the client sent, 64-bit addresses included.
