@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { describeErrorCode } from '../error-codes.js';
 import { RdmaError } from '../errors.js';
+import { printableLines } from '../report/printable.js';
 
 /**
  * The exit codes of every command (docs/cli.md, README, each --help):
@@ -34,8 +35,9 @@ export function reportError(err: unknown, debug: boolean, write: (text: string) 
   // Commander exits 0 for --help, `help <cmd>` and --version, 1 for every command-line mistake.
   if (err instanceof CommanderError) return exitCodeFor(err);
   if (err instanceof RdmaError) {
-    write(`spark-rdma: ${err.message}\n`);
-    if (err.hint && !err.message.includes(err.hint)) write(`hint: ${err.hint}\n`);
+    // Messages and hints may carry a peer's text: no control character reaches the terminal.
+    write(`spark-rdma: ${printableLines(err.message)}\n`);
+    if (err.hint && !err.message.includes(err.hint)) write(`hint: ${printableLines(err.hint)}\n`);
     if (debug) {
       const fields = { code: err.code, errno: err.errno, syscall: err.syscall, wcStatus: err.wcStatus, qpn: err.qpn };
       write(`${JSON.stringify(fields)}\n${err.stack ?? ''}\n`);
@@ -45,7 +47,7 @@ export function reportError(err: unknown, debug: boolean, write: (text: string) 
     return exitCodeFor(err);
   }
   const message = err instanceof Error ? err.message : String(err);
-  write(`spark-rdma: ${message}\n`);
+  write(`spark-rdma: ${printableLines(message)}\n`);
   if (debug) write(`${err instanceof Error ? (err.stack ?? '') : ''}\n`);
   else write('hint: this looks like a bug; run again with --debug for the stack trace and report it\n');
   return EXIT_FAILURE;

@@ -1,4 +1,5 @@
 import { RdmaError } from '../errors.js';
+import { printable } from '../report/printable.js';
 import type { Rail } from '../rails/types.js';
 import { connectSession } from '../session/client.js';
 import type { Channel } from '../session/channel.js';
@@ -8,6 +9,12 @@ import { RailEndpoint, type RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';
 import { cmPortFor, fromProtocolRail, placeholderRail, toProtocolRail } from '../verbs/wire.js';
 import { pairingRails, pairRails, type RailPairing } from './rail-pairing.js';
+
+/** What the client makes of a reject whose code is not one of REJECT_CODES. */
+export const ERR_PEER_REJECTED = 'ERR_PEER_REJECTED';
+
+/** The codes a spark-rdma server rejects a proposal with (lib/serve/validate-proposal.ts). */
+const REJECT_CODES = new Set(['ERR_RDMA_INVALID_ARGUMENT', 'ERR_RDMA_MTU_MISMATCH', 'ERR_RDMA_NO_GID', 'ERR_RDMA_RAIL_MISMATCH']);
 
 export interface ClientSessionOptions {
   peer: string;
@@ -89,9 +96,11 @@ export async function connectClient(
     channel.send({ type: 'propose', ...proposal, rails: serverRails.map((r) => r.index), mtu: mtu as Mtu });
     const answer = await channel.receive(['accept', 'reject'], peerTimeoutMs);
     if (answer.type === 'reject') {
-      throw new RdmaError(`the server refused the test: ${answer.message}`, {
-        code: answer.code,
-        ...(answer.hint !== undefined ? { hint: answer.hint } : {}),
+      // The peer's code becomes ours only when it is one a server sends for a reason we know.
+      const known = REJECT_CODES.has(answer.code);
+      throw new RdmaError(`the server refused the test${known ? '' : ` (${answer.code})`}: ${printable(answer.message)}`, {
+        code: known ? answer.code : ERR_PEER_REJECTED,
+        ...(answer.hint !== undefined ? { hint: printable(answer.hint) } : {}),
       });
     }
     let peers: RailWire[];

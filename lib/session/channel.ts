@@ -4,6 +4,7 @@
 // input), or the peer's own error message (code, "peer: " message, hint).
 import type { Socket } from 'node:net';
 import { invalidArgument, RdmaError } from '../errors.js';
+import { printable } from '../report/printable.js';
 import { Conversation } from './conversation.js';
 import { LineDecoder } from './framing.js';
 import {
@@ -291,9 +292,10 @@ export class Channel<R extends Role = Role> {
     }
     if (message.type === 'error') {
       this.#conversation.end();
+      // The peer's words stay on one line with no control characters: they reach terminals and logs.
       const fromPeer = new RdmaError(
-        `peer: ${message.message}`,
-        message.hint === undefined ? { code: message.code } : { code: message.code, hint: message.hint },
+        `peer: ${printable(message.message)}`,
+        message.hint === undefined ? { code: message.code } : { code: message.code, hint: printable(message.hint) },
       );
       peerErrors.add(fromPeer);
       this.#setFailure(() => fromPeer);
