@@ -5,6 +5,7 @@ import { describePairing } from '../run/rail-pairing.js';
 import { measureSize, type RailWriter } from './measure.js';
 import type { BandwidthOptions, BandwidthParams } from './options.js';
 import type { RunContext } from './run.js';
+import { parsePeerCounters, type PeerCounters } from './peer-counters.js';
 import { foldPeer, type LoopbackOrClient } from './sizes.js';
 
 /** The client side of a two-node bandwidth run: one start/finish barrier pair per size. */
@@ -44,6 +45,12 @@ export async function runClientSizes(
       if (ctx.signal.aborted) break;
       channel.send({ type: 'start', size });
       await channel.receive(['started'], peerTimeoutMs);
+      if (ctx.signal.aborted) {
+        // Stopped while the server started: end its size (and its engines) without starting ours.
+        channel.send({ type: 'finish', size, counters: null });
+        await channel.receive(['finished'], peerTimeoutMs);
+        break;
+      }
       const writers: RailWriter[] = session.endpoints.map((endpoint, i) => ({ rail: rails[i]!, mtu: session.mtu, endpoint, peer: session.peers[i]! }));
       // If the server dies mid-run our QPs fail with retry-exceeded; if its TCP side dies
       // first, the channel's signal tells us and we stop at once.
@@ -68,8 +75,15 @@ export async function runClientSizes(
         sizes.push(measured);
         throw err;
       });
-      const theirs = finished.counters as { rails?: { rail: number; gbps: number; bytes: number; seconds: number }[] } | null;
-      sizes.push(params.bidir && theirs?.rails ? foldPeer(measured, { rails: theirs.rails }) : measured);
+      let theirs: PeerCounters | null;
+      try {
+        theirs = parsePeerCounters(finished.counters);
+      } catch (err) {
+        // Our own figures of this size are good: keep them next to the server's bad ones.
+        sizes.push(measured);
+        throw err;
+      }
+      sizes.push(params.bidir ? foldPeer(measured, theirs, rails) : measured);
     }
     if (!channel.closed) channel.send({ type: 'bye' });
     return { sizes, pairing };

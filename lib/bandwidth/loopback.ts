@@ -3,6 +3,7 @@ import { openLoopbackPair, type LoopbackPair } from '../verbs/loopback-pair.js';
 import { measureSize, type RailWriter } from './measure.js';
 import type { BandwidthParams } from './options.js';
 import type { RunContext } from './run.js';
+import { peerCountersOf } from './peer-counters.js';
 import { foldPeer, type LoopbackOrClient } from './sizes.js';
 
 /**
@@ -39,7 +40,7 @@ export async function runLoopbackSizes(
         measureSize(forward, params, size, ctx.emitSample, ctx.signal, sysfsRoot),
         backward.length > 0 ? measureSize(backward, params, size, () => undefined, ctx.signal, sysfsRoot) : Promise.resolve(null),
       ]);
-      sizes.push(foldPeer(ours, theirs));
+      sizes.push(foldPeer(ours, theirs ? peerCountersOf(theirs, rails) : null, rails));
     }
     return { sizes };
   } finally {

@@ -68,6 +68,8 @@ export interface RailBandwidth {
   engine: WriteBandwidthResult['engine'] & { warmupMessages: number; stoppedEarly: boolean };
   /** What the peer's engine measured on this rail, in bidirectional runs. */
   peer?: { gbps: number; bytes: number; seconds: number } | null;
+  /** The peer's error on this rail when its engine failed there (bidirectional runs; text from the peer). */
+  peerError?: string;
 }
 
 export interface BandwidthTotal {

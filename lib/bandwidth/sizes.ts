@@ -1,6 +1,8 @@
 import type { RdmaError } from '../errors.js';
 import type { RailPairing } from '../run/rail-pairing.js';
+import type { Rail } from '../rails/types.js';
 import type { MeasuredSize } from './measure.js';
+import type { PeerCounters } from './peer-counters.js';
 
 /** What a loopback or client run produces: one measured entry per size. */
 export interface LoopbackOrClient {
@@ -11,14 +13,24 @@ export interface LoopbackOrClient {
   pairing?: RailPairing[];
 }
 
-/** In bidirectional runs, hangs the other direction's figures on each rail as `peer`. */
-export function foldPeer(ours: MeasuredSize, theirs: { rails: { rail: number; gbps: number; bytes: number; seconds: number }[] } | null): MeasuredSize {
+/**
+ * In bidirectional runs, hangs the other direction's figures on each rail as `peer` (or the
+ * server's error for that rail as `peerError`). The server names rails by their position in
+ * the proposal, which is their position in `rails`.
+ */
+export function foldPeer(ours: MeasuredSize, theirs: PeerCounters | null, rails: Rail[]): MeasuredSize {
   if (!theirs) return ours;
   return {
     ...ours,
     rails: ours.rails.map((r) => {
-      const other = theirs.rails.find((t) => t.rail === r.rail);
-      return { ...r, peer: other ? { gbps: other.gbps, bytes: other.bytes, seconds: other.seconds } : null };
+      const position = rails.findIndex((x) => x.index === r.rail);
+      const other = theirs.rails.find((t) => t.rail === position);
+      const failed = theirs.failures.find((f) => f.rail === position);
+      return {
+        ...r,
+        peer: other ? { gbps: other.gbps, bytes: other.bytes, seconds: other.seconds } : null,
+        ...(failed ? { peerError: `${failed.code}: ${failed.message}` } : {}),
+      };
     }),
   };
 }

@@ -59,6 +59,19 @@ export function int(min: number, max: number): Check<number> {
   };
 }
 
+/** A finite number (a rate, a duration in seconds) in min..max. */
+export function finite(min: number, max: number): Check<number> {
+  return (value, path) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw protocolError(`${fieldName(path)} must be a number in ${min}..${max}, got ${describe(value)}`);
+    }
+    if (value < min || value > max) {
+      throw protocolError(`${fieldName(path)} is ${value}, outside the allowed range ${min}..${max}`);
+    }
+    return value;
+  };
+}
+
 /** A non-negative integer written as a canonical decimal string (64-bit addresses exceed 2^53). */
 export function bigintString(max: bigint): Check<bigint> {
   return (value, path) => {

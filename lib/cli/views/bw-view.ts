@@ -1,6 +1,7 @@
 import { JSON_SCHEMAS } from '../json-schema.js';
 import { counterKind } from '../../counters/kinds.js';
 import type { BandwidthResult, BandwidthSample, RailBandwidth, SizeResult } from '../../bandwidth/index.js';
+import { printable } from '../../report/printable.js';
 import { formatByteSize } from '../../report/units.js';
 import { formatTable } from '../../report/table.js';
 import { pairingLine } from './pairing-line.js';
@@ -20,7 +21,7 @@ function railRow(r: RailBandwidth): string[] {
     r.limitGbps > 0 ? f(r.limitGbps, 1) : '-',
     String(r.qpCount),
     f(r.seconds, 2),
-    r.peer ? f(r.peer.gbps, 3) : '',
+    r.peer ? f(r.peer.gbps, 3) : r.peerError ? 'failed' : '',
   ];
 }
 
@@ -53,6 +54,7 @@ export function renderBandwidth(result: BandwidthResult): string {
       if (errors.length > 0) {
         notes.push(`${r.device} at ${formatByteSize(s.size)}: the device counted ${errors.map(([name, delta]) => `${name} ${delta}`).join(', ')} during the run (retransmissions or sequence errors: a lossy or congested link)`);
       }
+      if (r.peerError) notes.push(`the peer's engine failed on ${r.device} at ${formatByteSize(s.size)}: ${printable(r.peerError)}`);
       if (r.counters?.agreement.status === 'mismatch') {
         notes.push(`warning: ${r.device} at ${formatByteSize(s.size)}: the device's counters disagree with the engine: ${r.counters.agreement.detail}`);
       }
