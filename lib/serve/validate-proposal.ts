@@ -13,6 +13,15 @@ export function proposalProblem(p: ProposeMessage, rails: Rail[]): { code: strin
       hint: `run the client with --rails ${rails.length} or fewer`,
     };
   }
+  // The server's side of a latency run is one QP per rail whatever the proposal says, and its
+  // accept must describe as many QPs as were proposed: refuse anything else here, in words.
+  if (p.test === 'lat' && p.qps !== 1) {
+    return {
+      code: 'ERR_RDMA_INVALID_ARGUMENT',
+      message: `a latency run uses one QP per rail, the proposal asks for ${p.qps}`,
+      hint: 'propose qps 1 for lat (spark-rdma lat always does)',
+    };
+  }
   const native = loadBinding();
   const regionBytes = Math.max(...p.sizes);
   for (const index of p.rails) {

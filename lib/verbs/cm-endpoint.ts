@@ -3,6 +3,7 @@ import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
 import { plannedCqEntries } from './cq-size.js';
 import type { RailWire } from './endpoint.js';
+import { closeError, releaseInOrder } from './release.js';
 import type { RailSide } from './rail-side.js';
 
 export interface CmEndpointOptions {
@@ -76,7 +77,7 @@ export class CmRailEndpoint implements RailSide {
       }
       return e;
     } catch (err) {
-      e.close();
+      e.closeAfterFailure();
       throw err;
     }
   }
@@ -99,7 +100,7 @@ export class CmRailEndpoint implements RailSide {
       }
       return e;
     } catch (err) {
-      e.close();
+      e.closeAfterFailure();
       throw err;
     }
   }
@@ -140,22 +141,33 @@ export class CmRailEndpoint implements RailSide {
     return this.qps.map((qp, i) => ({ qp, local: this.sources[i]!, remoteAddr: BigInt(peer.qps[i]!.addr), rkey: peer.qps[i]!.rkey }));
   }
 
-  /** QPs, regions, CQ, PD, then the ids (which disconnect) and the listener. Idempotent. */
+  /**
+   * QPs, regions, CQ, PD, then the ids (which disconnect) and the listener, trying each even
+   * when one fails; throws one error naming every failure (a later close() retries). Idempotent.
+   */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    const attempt = (fn: () => void) => {
-      try {
-        fn();
-      } catch {
-        // keep releasing the rest
-      }
-    };
-    for (const qp of this.qps) attempt(() => qp.close());
-    for (const mr of [...this.sources, ...this.targets]) attempt(() => mr.close());
-    if (this.cqObject) attempt(() => this.cqObject!.close());
-    if (this.pd) attempt(() => this.pd!.close());
-    for (const id of this.ids) attempt(() => id.close());
-    if (this.listener) attempt(() => this.listener!.close());
+    const errors = releaseInOrder([
+      ...this.qps.map((qp) => () => qp.close()),
+      ...[...this.sources, ...this.targets].map((mr) => () => mr.close()),
+      ...(this.cqObject ? [() => this.cqObject!.close()] : []),
+      ...(this.pd ? [() => this.pd!.close()] : []),
+      ...this.ids.map((id) => () => id.close()),
+      ...(this.listener ? [() => this.listener!.close()] : []),
+    ]);
+    if (errors.length === 0) {
+      this.closed = true;
+      return;
+    }
+    throw closeError(`closing the rdma_cm endpoint on ${this.options.device}`, errors);
+  }
+
+  /** close() on a path that already fails with the real cause: that cause is what the caller throws. */
+  private closeAfterFailure(): void {
+    try {
+      this.close();
+    } catch {
+      // the caller rethrows the error that brought it here
+    }
   }
 }

@@ -8,6 +8,7 @@ import type {
 import { RdmaError } from '../errors.js';
 import { loadBinding } from '../native/load.js';
 import { plannedCqEntries } from './cq-size.js';
+import { closeError, releaseInOrder } from './release.js';
 import type { RailSide } from './rail-side.js';
 
 /** What one side tells the other about a rail: enough to bring its QPs up and write to it. */
@@ -85,7 +86,8 @@ export class RailEndpoint implements RailSide {
       this.cq = new native.CompletionQueue(this.context, plannedCqEntries({ ...options, qps: Math.max(options.qps, options.maxQps ?? 0) }));
       for (let i = 0; i < options.qps; i++) this.#addQp();
     } catch (err) {
-      this.close();
+      // What failed to open is the error to report, not what then failed to close.
+      releaseInOrder([() => this.close()]);
       throw err;
     }
   }
@@ -170,23 +172,24 @@ export class RailEndpoint implements RailSide {
     }));
   }
 
-  /** Releases QPs, regions, the CQ, the PD and the context, in that order. Idempotent. */
+  /**
+   * Releases QPs, regions, the CQ, the PD and the context, in that order, trying each even when
+   * one fails. Throws one error naming every failure (the first one's code, e.g. ERR_RDMA_BUSY
+   * while an engine still runs); what stayed open is released by a later close(). Idempotent.
+   */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    const errors: unknown[] = [];
-    const attempt = (fn: () => void) => {
-      try {
-        fn();
-      } catch (err) {
-        errors.push(err);
-      }
-    };
-    for (const qp of this.qps) attempt(() => qp.close());
-    for (const mr of [...this.sources, ...this.targets]) attempt(() => mr.close());
-    if (this.cq) attempt(() => this.cq.close());
-    if (this.pd) attempt(() => this.pd.close());
-    attempt(() => this.context.close());
-    if (errors.length > 0) throw errors[0];
+    const errors = releaseInOrder([
+      ...this.qps.map((qp) => () => qp.close()),
+      ...[...this.sources, ...this.targets].map((mr) => () => mr.close()),
+      ...(this.cq ? [() => this.cq.close()] : []),
+      ...(this.pd ? [() => this.pd.close()] : []),
+      () => this.context.close(),
+    ]);
+    if (errors.length === 0) {
+      this.closed = true;
+      return;
+    }
+    throw closeError(`closing the ${this.options.device} endpoint`, errors);
   }
 }
