@@ -19,13 +19,16 @@ export class BandwidthRun extends EventEmitter implements PromiseLike<BandwidthR
   private readonly waiting: ((r: IteratorResult<BandwidthSample>) => void)[] = [];
   private readonly queued: BandwidthSample[] = [];
   private iterating = false;
+  private readonly detach: () => void;
 
   constructor(execute: (ctx: RunContext) => Promise<BandwidthResult>, external?: AbortSignal) {
     super();
-    if (external) {
-      if (external.aborted) this.controller.abort();
-      else external.addEventListener('abort', () => this.controller.abort(), { once: true });
-    }
+    // Removed when the run ends: a long-lived signal (one per process) must not collect a
+    // listener per run and keep every finished run alive.
+    const onAbort = () => this.controller.abort();
+    if (external?.aborted) this.controller.abort();
+    else external?.addEventListener('abort', onAbort, { once: true });
+    this.detach = () => external?.removeEventListener('abort', onAbort);
     const ctx: RunContext = {
       emitSample: (s) => this.push(s),
       emitProgress: (m) => this.emit('progress', m),
@@ -81,6 +84,7 @@ export class BandwidthRun extends EventEmitter implements PromiseLike<BandwidthR
 
   private finish(): void {
     this.finished = true;
+    this.detach();
     for (const w of this.waiting.splice(0)) w({ value: undefined, done: true });
   }
 }

@@ -117,12 +117,20 @@ export async function serve(options: ServeOptions = {}): Promise<SparkServer> {
       }),
   });
   await server.listen();
-  options.signal?.addEventListener('abort', () => void server.close(), { once: true });
+  const signal = options.signal;
+  const onAbort = () => void close();
+  const close = () => {
+    signal?.removeEventListener('abort', onAbort);
+    return server.close();
+  };
+  // Aborted while we were starting: stop at once rather than serve until the next abort.
+  if (signal?.aborted) await close();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   return {
     port: server.port,
     endpoints: server.endpoints,
     rails,
     stats: () => server.stats,
-    close: () => server.close(),
+    close,
   };
 }

@@ -16,7 +16,10 @@ export async function serveUntilInterrupted(
       `spark-rdma ${test}: serving rails ${server.rails.map((r) => `${r.device}(${r.netdev} ${r.ipv4 ?? 'no IPv4'})`).join(', ')} ` +
         `on ${server.endpoints.join(', ')}; Ctrl-C stops`,
     );
-    await new Promise<void>((resolve) => interrupt.signal.addEventListener('abort', () => resolve(), { once: true }));
+    // A Ctrl-C during start-up already aborted the signal: its listener would never fire.
+    if (!interrupt.signal.aborted) {
+      await new Promise<void>((resolve) => interrupt.signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
     await server.close();
   } finally {
     interrupt.dispose();
