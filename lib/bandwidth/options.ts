@@ -1,5 +1,7 @@
 import { invalidArgument } from '../errors.js';
 import { checkMtuWithCm, checkPathMtu } from '../run/path-mtu.js';
+import { checkCmPorts, checkDurationMs, checkInlineThreshold, checkWarmupMs, wholeMs } from '../run/wire-limits.js';
+import { LIMITS } from '../session/protocol.js';
 
 /** Everything a bandwidth run can be told. Defaults follow ib_write_bw where it has one. */
 export interface BandwidthOptions {
@@ -90,6 +92,8 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
   if (o.durationMs !== undefined && !(o.durationMs > 0)) {
     throw invalidArgument(`duration ${o.durationMs / 1000} s is not positive`, 'pass --duration with a value above 0 (seconds)');
   }
+  if (o.durationMs !== undefined) checkDurationMs(o.durationMs);
+  if (o.cm && o.port !== undefined) checkCmPorts(o.port, 1);
   checkPathMtu(o.mtu);
   checkMtuWithCm(o.mtu, o.cm);
   const sizes = o.sizes ?? [65536];
@@ -99,19 +103,16 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
       throw invalidArgument(`message size ${s} is out of range: it must be from 1 byte to 2 GiB`, 'pass --size with e.g. 65536 or 64K');
     }
   }
-  const txDepth = positiveInt('tx depth', '--tx-depth', o.txDepth, 128, 1 << 20);
+  const txDepth = positiveInt('tx depth', '--tx-depth', o.txDepth, 128, LIMITS.txDepth.max);
   const postList = positiveInt('post list', '--post-list', o.postList, 1, 1024);
   if (postList > txDepth) {
     throw invalidArgument(`post list ${postList} exceeds the tx depth ${txDepth}`, 'a doorbell cannot carry more WRs than may be outstanding: lower --post-list or raise --tx-depth');
   }
-  const signalEvery = positiveInt('signal interval', '--signal-every', o.signalEvery, Math.min(100, txDepth), 1 << 20);
+  const signalEvery = positiveInt('signal interval', '--signal-every', o.signalEvery, Math.min(100, txDepth), LIMITS.signalEvery.max);
   if (signalEvery > txDepth) {
     throw invalidArgument(`signaling every ${signalEvery} WRs with a tx depth of ${txDepth} would never free the queue`, 'pass --signal-every at most the tx depth');
   }
-  const inlineThreshold = o.inlineThreshold ?? 0;
-  if (!Number.isInteger(inlineThreshold) || inlineThreshold < 0 || inlineThreshold > 4096) {
-    throw invalidArgument(`inline threshold ${inlineThreshold} is out of range 0..4096`, 'pass --inline with a byte count such as 220, or 0 to disable');
-  }
+  const inlineThreshold = checkInlineThreshold(o.inlineThreshold ?? 0);
   const params: BandwidthParams = {
     sizes,
     qps: positiveInt('QPs per rail', '--qps', o.qps, 1, 4096),
@@ -119,13 +120,13 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
     postList,
     signalEvery,
     inlineThreshold,
-    warmupMs: o.warmupMs ?? 500,
+    warmupMs: checkWarmupMs(o.warmupMs ?? 500),
     intervalMs: positiveInt('sample interval', '--interval', o.intervalMs, 1000, 3_600_000),
     bidir: o.bidir ?? false,
     cm: o.cm ?? false,
-    completionTimeoutMs: o.completionTimeoutMs ?? 5000,
+    // The engine's own bound (native/engine/write_bw_wrap.cc): 1 ms to an hour.
+    completionTimeoutMs: wholeMs('completion timeout', 'completionTimeoutMs', o.completionTimeoutMs ?? 5000, 1, 3_600_000),
   };
-  if (!(params.warmupMs >= 0)) throw invalidArgument(`warm-up ${params.warmupMs} ms is negative`, 'pass --warmup 0 or more');
   if (o.iterations !== undefined) params.iterations = positiveInt('iterations', '--iters', o.iterations, 1, 2 ** 40);
   else params.durationMs = o.durationMs ?? 5000;
   return params;

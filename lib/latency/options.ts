@@ -1,5 +1,6 @@
 import { invalidArgument } from '../errors.js';
 import { checkMtuWithCm, checkPathMtu } from '../run/path-mtu.js';
+import { checkCmPorts, checkDurationMs, checkInlineThreshold, wholeMs } from '../run/wire-limits.js';
 
 /** Options of a write-latency run. Defaults follow ib_write_lat. */
 export interface LatencyOptions {
@@ -75,6 +76,8 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
   if (o.durationMs !== undefined && !(o.durationMs > 0)) {
     throw invalidArgument(`duration ${o.durationMs / 1000} s is not positive`, 'pass --duration with a value above 0 (seconds)');
   }
+  if (o.durationMs !== undefined) checkDurationMs(o.durationMs);
+  if (o.cm && o.port !== undefined) checkCmPorts(o.port, 1);
   if (o.iterations !== undefined && (!Number.isInteger(o.iterations) || o.iterations < 1 || o.iterations > 1e9)) {
     throw invalidArgument(`iterations ${o.iterations} is out of range 1..1e9`, 'pass --iters with a whole number such as 1000');
   }
@@ -103,10 +106,10 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
     sizes,
     warmupIterations,
     warmupMs,
-    inlineThreshold: o.inlineThreshold ?? 220,
+    inlineThreshold: checkInlineThreshold(o.inlineThreshold ?? 220),
     concurrent: o.concurrent ?? false,
     cm: o.cm ?? false,
-    peerTimeoutMs: o.peerTimeoutMs ?? 5000,
+    peerTimeoutMs: wholeMs('peer timeout', '--peer-timeout', o.peerTimeoutMs ?? 5000, 1, 2 ** 31 - 1),
     timer,
     sampleBudget: o.sampleBudget ?? 10_000_000,
   };

@@ -1,5 +1,6 @@
 import { RdmaError } from '../errors.js';
 import { printable } from '../report/printable.js';
+import { checkCmPorts } from './wire-limits.js';
 import type { Rail } from '../rails/types.js';
 import { connectSession } from '../session/client.js';
 import type { Channel } from '../session/channel.js';
@@ -66,6 +67,7 @@ export async function connectClient(
   endpointShape: { regionBytes: number; txDepth: number; inlineBytes: number },
 ): Promise<ConnectedClient> {
   const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
+  if (proposal.cm) checkCmPorts(options.port ?? DEFAULT_SESSION_PORT, rails.length);
   const { channel, serverHello } = await connectSession({
     host: options.peer,
     ...(options.port !== undefined ? { port: options.port } : {}),
