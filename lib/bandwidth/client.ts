@@ -60,7 +60,7 @@ export async function runClientSizes(
       const measured = await measureSize(writers, params, size, ctx.emitSample, stopBoth, options.sysfsRoot);
       channel.signal.removeEventListener('abort', onPeerGone);
       if (channel.signal.aborted) {
-        sizes.push(measured);
+        if (measured.rails.length + measured.failures.length > 0) sizes.push(measured);
         const reason: unknown = channel.signal.reason;
         throw new RdmaError(`the server at ${options.peer} ended the session during size ${size}${reason instanceof Error ? ` (${reason.message})` : ''}`, {
           code: 'ERR_PEER_CLOSED',

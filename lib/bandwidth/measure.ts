@@ -89,6 +89,9 @@ export async function measureSize(
   signal: AbortSignal | undefined,
   sysfsRoot: string | undefined,
 ): Promise<MeasuredSize> {
+  // Stopped before it began: start nothing (a native stop() before start() used to be lost,
+  // and the engine then ran its whole length).
+  if (signal?.aborted) return { size, rails: [], total: totalOf([], []), failures: [], raws: [] };
   const native = loadBinding();
   const writers = allWriters.filter((w) => !failedAt.has(w.endpoint));
   const skips = allWriters.filter((w) => failedAt.has(w.endpoint)).map((w) => skipped(w, size, failedAt.get(w.endpoint)!));
@@ -110,7 +113,6 @@ export async function measureSize(
       }),
   );
   const stopAll = () => engines.forEach((e) => e.stop());
-  if (signal?.aborted) stopAll();
   signal?.addEventListener('abort', stopAll, { once: true });
   const settled = await Promise.allSettled(
     engines.map((engine, i) =>

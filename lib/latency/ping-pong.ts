@@ -53,7 +53,14 @@ export function respond(
   });
 }
 
+/** What a ping-pong that never started reports: nothing measured, stopped early. */
+function notStarted(): WriteLatencyResult {
+  return { samplesNs: new Float64Array(0), exchanges: 0, warmupExchanges: 0, stoppedEarly: true, inlineUsed: false, timer: { source: 'none', mhz: 0, cpuMigrations: 0 } };
+}
+
 function start(endpoint: RailSide, peer: RailWire, signal: AbortSignal | undefined, params: WriteLatencyParams): PingPong {
+  // Stopped before it began (Ctrl-C, the session ended): start no engine at all.
+  if (signal?.aborted) return { done: Promise.resolve(notStarted()), stop: () => undefined };
   const native = loadBinding();
   const engine = new native.WriteLatencyEngine(
     endpoint.cq,
@@ -67,7 +74,6 @@ function start(endpoint: RailSide, peer: RailWire, signal: AbortSignal | undefin
     params,
   );
   const stop = () => engine.stop();
-  if (signal?.aborted) stop();
   signal?.addEventListener('abort', stop, { once: true });
   const done = engine.start().finally(() => signal?.removeEventListener('abort', stop));
   return { done, stop };
