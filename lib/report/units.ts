@@ -155,17 +155,19 @@ const FORMAT_UNITS: ReadonlyArray<readonly [number, string]> = [
 
 /**
  * Formats bytes with the largest binary unit not above them: 2 -> "2B", 65536 -> "64KiB",
- * 1536 -> "1.5KiB", 8388608 -> "8MiB". Up to two decimals, trailing zeros dropped; exact for
+ * 1536 -> "1.5KiB", 8388608 -> "8MiB". Up to two decimals (cut, not rounded), trailing zeros dropped; exact for
  * every power of two, so `parseByteSize(formatByteSize(n)) === n` for those.
  */
 export function formatByteSize(bytes: number): string {
   if (!(bytes >= 0 && Number.isFinite(bytes))) {
     throw invalidArgument(`byte count ${bytes} is invalid: it must be a finite number >= 0`, 'pass a byte count');
   }
+  // Cut, not rounded, to two decimals: 1048575 B is "1023.99KiB", never "1024KiB".
+  const cut = (x: number) => Math.floor(x * 100 + 1e-9) / 100;
   for (const [size, label] of FORMAT_UNITS) {
-    if (bytes >= size) return `${Number((bytes / size).toFixed(2))}${label}`;
+    if (bytes >= size) return `${cut(bytes / size)}${label}`;
   }
-  return `${Number(bytes.toFixed(2))}B`;
+  return `${cut(bytes)}B`;
 }
 
 /** Smallest and largest size of `--sizes all`: 2 B and 8 MiB, as perftest's `-a`. */

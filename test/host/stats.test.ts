@@ -251,6 +251,18 @@ describe('summarizeLatency', () => {
 });
 
 describe('summarizeIntervals (bandwidth series)', () => {
+  it('weighs intervals by their length: the engine closes a run with a short last interval', () => {
+    // Two full seconds at 100 Gb/s, then 20 ms at 10 Gb/s: 200.2 Gbit over 2.02 s.
+    const s = summarizeIntervals([100, 100, 10], [1, 1, 0.02]);
+    expect(s.meanGbps).toBeCloseTo(200.2 / 2.02, 9);
+    expect(s.count).toBe(3);
+    expect(s.minGbps).toBe(10);
+    // Equal lengths give the unweighted figures.
+    expect(summarizeIntervals([190, 192, 194, 196], [1, 1, 1, 1])).toEqual(summarizeIntervals([190, 192, 194, 196]));
+    expectInvalid(() => summarizeIntervals([1, 2], [1]), /2 interval rates but 1 interval length/);
+    expectInvalid(() => summarizeIntervals([1, 2], [1, -1]), /interval length -1/);
+  });
+
   it('gives min, mean, max, stdev and coefficient of variation', () => {
     const s = summarizeIntervals([190, 192, 194, 196]);
     expect(s.count).toBe(4);

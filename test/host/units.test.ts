@@ -125,6 +125,10 @@ describe('formatByteSize', () => {
     [65536, '64KiB'],
     [8 * 2 ** 20, '8MiB'],
     [3 * 2 ** 30, '3GiB'],
+    // Never rounded up into the next unit's territory: 1 B short of 1 MiB is not "1024KiB".
+    [2 ** 20 - 1, '1023.99KiB'],
+    [2 ** 30 - 1, '1023.99MiB'],
+    [1024 * 1.999, '1.99KiB'],
   ])('%i bytes is %s', (bytes, text) => {
     expect(formatByteSize(bytes)).toBe(text);
   });
