@@ -65,6 +65,8 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.off('error', onError);
+      // As on the server: a peer whose host lost power is noticed by keepalive probes.
+      socket.setKeepAlive(true, 10_000);
       resolve(socket);
     });
     const onError = (err: NodeJS.ErrnoException): void => {
