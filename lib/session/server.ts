@@ -33,8 +33,9 @@ export interface SessionServerOptions {
   /** Concurrent sessions, counted from the client's hello on (default 1). */
   maxSessions?: number;
   /**
-   * Connections waiting for their hello, in a pool of their own (default 16): when it is full a
-   * new connection drops the oldest, so idle connections cannot lock real clients out.
+   * Connections waiting for their hello, in a pool of their own (default 16, or maxSessions if
+   * more): when it is full a new connection drops the oldest, so idle connections cannot lock
+   * real clients out.
    */
   maxHandshakes?: number;
   /** TCP keepalive idle time (default 10 s): a peer whose host lost power is noticed within ~20 s. */
@@ -135,7 +136,7 @@ export class SessionServer {
     this.#port = port;
     this.#maxSessions = positiveInt('maxSessions', options.maxSessions ?? 1, 1024);
     this.#handshakeTimeoutMs = positiveInt('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000, 2 ** 31 - 1);
-    this.#maxHandshakes = positiveInt('maxHandshakes', options.maxHandshakes ?? 16, 1024);
+    this.#maxHandshakes = positiveInt('maxHandshakes', options.maxHandshakes ?? Math.max(16, this.#maxSessions), 1024);
     this.#keepAliveMs = positiveInt('keepAliveMs', options.keepAliveMs ?? 10_000, 2 ** 31 - 1);
     if (options.idleTimeoutMs !== undefined) positiveInt('idleTimeoutMs', options.idleTimeoutMs, 2 ** 31 - 1);
     if (options.lingerMs !== undefined) positiveInt('lingerMs', options.lingerMs, 60_000);
