@@ -43,6 +43,7 @@ const table = {
   ERR_PEER_MISMATCH: { exit: 1, meaning: 'a perftest peer runs other flags than this side (-q, -s, -n, -b)', action: 'the hint names the perftest flag or spark-rdma option to change' },
   ERR_PROTOCOL_PERFTEST: { exit: 1, meaning: 'a perftest peer sent bytes that are not perftest\'s exchange (garbage, -R, --data_validation, no GID)', action: 'run the peer as a plain ib_write_bw / ib_write_lat without -R' },
   ERR_RDMA_GID_MISMATCH: { exit: 1, meaning: 'one end uses an IPv4 GID and the other not', action: 'give the perftest peer the IPv4 RoCE v2 GID index (-x)' },
+  ERR_PEER_REJECTED: { exit: 1, meaning: 'the server refused the proposal with a code a spark-rdma server does not send (it is in the message)', action: 'read the server\'s reason; run the same release on both nodes' },
   ERR_SERVER_BUSY: { exit: 1, meaning: 'the server already runs a session', action: 'wait for it to finish; one benchmark at a time per server' },
   ERR_SERVER_INTERNAL: { exit: 1, meaning: 'the server failed on its side', action: 'read the server\'s log' },
   ERR_SERVER_LISTEN: { exit: 1, meaning: 'a server or the exporter could not listen on an address', action: 'check `ip addr`, --bind or --listen; ports below 1024 need privileges' },
