@@ -1,3 +1,4 @@
+import { railTrafficMoves } from '../counters/traffic-moves.js';
 import { RdmaError } from '../errors.js';
 import type { Rail } from '../rails/types.js';
 import { clientSessionOptions, connectClient } from '../run/client-session.js';
@@ -47,7 +48,7 @@ export async function runClientSizes(
       await channel.receive(['started'], peerTimeoutMs);
       if (ctx.signal.aborted) {
         // Stopped while the server started: end its size (and its engines) without starting ours.
-        channel.send({ type: 'finish', size, counters: null });
+        channel.send({ type: 'finish', size, counters: { stopped: true } });
         await channel.receive(['finished'], peerTimeoutMs);
         break;
       }
@@ -67,11 +68,16 @@ export async function runClientSizes(
           hint: 'see the server log (was it stopped or killed?); the figures measured before are kept',
         });
       }
-      channel.send({ type: 'finish', size, counters: { rails: measured.rails.map((r) => ({ rail: r.rail, gbps: r.gbps, bytes: r.bytes, seconds: r.seconds })) } });
+      // `stopped` tells the server to stop its own engines of a bidirectional size too.
+      const counters = { rails: measured.rails.map((r) => ({ rail: r.rail, gbps: r.gbps, bytes: r.bytes, seconds: r.seconds })), stopped: ctx.signal.aborted };
+      channel.send({ type: 'finish', size, counters });
       // A rail that failed mid-run may mean the server is gone (a peer that lost power sends no
       // RST): wait only the peer deadline then, and keep what was measured if it never answers.
+      // In bidirectional runs the server may still be writing its iterations: while its writes
+      // arrive (our rails' counters move), that is not silence.
       const railsFailed = measured.failures.length > 0;
-      const finished = await channel.receive(['finished'], railsFailed ? peerTimeoutMs : peerTimeoutMs + Math.ceil(runSeconds * 1000)).catch((err: unknown) => {
+      const progress = params.bidir && !railsFailed ? { stillProgressing: railTrafficMoves(rails, options.sysfsRoot) } : {};
+      const finished = await channel.receive(['finished'], railsFailed ? peerTimeoutMs : peerTimeoutMs + Math.ceil(runSeconds * 1000), progress).catch((err: unknown) => {
         sizes.push(measured);
         throw err;
       });

@@ -1,9 +1,6 @@
 // What a server session must undo on every way out: engines still running (stop them, then wait
 // for their threads to let go of the QPs) and endpoints (close each, keeping every error), so
 // a close never runs under a posting engine and a busy close never hides why the session ended.
-import { readPortCounters } from '../counters/port-counters.js';
-import type { Rail } from '../rails/types.js';
-import { resolveSysfsRoot } from '../sysfs/root.js';
 
 export class SessionEngines {
   readonly #running = new Set<{ stop: () => void; done: Promise<unknown> }>();
@@ -38,26 +35,4 @@ export function closeEach(endpoints: { close(): void }[]): unknown[] {
     }
   }
   return errors;
-}
-
-/**
- * True when any of the rails' packet counters moved since the last call: the peer's writes (or
- * ours) still flow, so a run without a known length is alive even when the TCP side is quiet.
- */
-export function railTrafficMoves(rails: Rail[], sysfsRoot: string | undefined): () => boolean {
-  const root = resolveSysfsRoot(sysfsRoot !== undefined ? { sysfsRoot } : {}).root;
-  const read = () =>
-    rails
-      .map((r) => {
-        const c = readPortCounters(root, r.device, r.port);
-        return `${c.rxPackets ?? ''}/${c.txPackets ?? ''}`;
-      })
-      .join(',');
-  let last = read();
-  return () => {
-    const now = read();
-    const moved = now !== last;
-    last = now;
-    return moved;
-  };
 }

@@ -9,6 +9,7 @@ import type { Channel } from '../session/channel.js';
 import type { FinishMessage, ProposeMessage } from '../session/protocol.js';
 import type { RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';
+import { isPlainObject } from '../session/schema.js';
 import type { SessionEngines } from './engines.js';
 
 export interface SizeContext {
@@ -27,16 +28,17 @@ export interface SizeContext {
 /** A bandwidth size: in bidirectional runs our engines write too, until the client's finish. */
 export async function serveBandwidthSize(c: SizeContext, params: BandwidthParams, size: number): Promise<void> {
   let own: Promise<Awaited<ReturnType<typeof measureSize>>> | null = null;
-  // The client's finish ends our engines too (its early stop, or its iterations done first).
-  const finishArrived = new AbortController();
+  // A client stopped early (Ctrl-C) says so in its finish: our engines stop then too. Otherwise
+  // they end on their own (the same duration, or the same iteration count).
+  const clientStopped = new AbortController();
   if (c.proposal.bidir) {
     const writers: RailWriter[] = c.endpoints.map((endpoint, i) => ({ rail: c.rails[i]!, mtu: c.mtu, endpoint, peer: c.peers[i]! }));
-    const stop = AbortSignal.any([c.channel.signal, finishArrived.signal]);
-    own = c.engines.track(() => finishArrived.abort(), measureSize(writers, params, size, () => undefined, stop, c.sysfsRoot));
+    const stop = AbortSignal.any([c.channel.signal, clientStopped.signal]);
+    own = c.engines.track(() => clientStopped.abort(), measureSize(writers, params, size, () => undefined, stop, c.sysfsRoot));
   }
   c.channel.send({ type: 'started' });
   const finish = await c.receiveFinish();
-  finishArrived.abort();
+  if (isPlainObject(finish.counters) && finish.counters['stopped'] === true) clientStopped.abort();
   const measured = own ? await own : null;
   c.channel.send({ type: 'finished', size: finish.size, counters: measured ? { ...peerCountersOf(measured, c.rails) } : null });
 }

@@ -120,7 +120,7 @@ describe('deadlines (issue 20 point 4)', () => {
 });
 
 describe('bidirectional runs (issue 20 points 5 and 7)', () => {
-  test('iterations mode: a finish before the server is done stops its engines and is answered at once', async () => {
+  test('iterations mode: a finish from a client stopped early stops the server engines and is answered at once', async () => {
     const p = proposal(s.rails, { bidir: true, iterations: 1e9, durationMs: undefined });
     delete p.durationMs;
     const c = await handClient(host, PORT, s.rails, p);
@@ -129,7 +129,7 @@ describe('bidirectional runs (issue 20 points 5 and 7)', () => {
       await c.channel.receive(['started'], 20_000);
       await sleep(1_000);
       const asked = Date.now();
-      c.channel.send({ type: 'finish', size: 65536, counters: null });
+      c.channel.send({ type: 'finish', size: 65536, counters: { stopped: true } });
       const finished = await c.channel.receive(['finished'], 20_000);
       expect(Date.now() - asked).toBeLessThan(10_000);
       const rails = (finished.counters as { rails: { rail: number; bytes: number }[] }).rails;
