@@ -55,7 +55,7 @@ export function respond(
 
 /** What a ping-pong that never started reports: nothing measured, stopped early. */
 function notStarted(): WriteLatencyResult {
-  return { samplesNs: new Float64Array(0), exchanges: 0, warmupExchanges: 0, stoppedEarly: true, inlineUsed: false, timer: { source: 'none', mhz: 0, cpuMigrations: 0 } };
+  return { samplesNs: new Float64Array(0), exchanges: 0, warmupExchanges: 0, stoppedEarly: true, inlineUsed: false, timer: { source: 'none', mhz: 0, cpuMigrations: 0 }, statistics: 'exact', histogram: null };
 }
 
 function start(endpoint: RailSide, peer: RailWire, signal: AbortSignal | undefined, params: WriteLatencyParams): PingPong {
