@@ -52,10 +52,8 @@ export async function runLatencyClient(
     for (const size of params.sizes) {
       if (stop.aborted) break;
       endpoints.forEach(resetRegions);
-      channel.send({ type: 'start', size });
-      await channel.receive(['started'], peerTimeoutMs);
-      // A rail stopped before its first timed sample (the session broke) has nothing to report.
-      // The server gone, our writes end in a completion error too: name the cause, not the symptom.
+      // The server gone (before or after 'started'), our writes end in a completion error too:
+      // name the cause and the size, not the symptom.
       const peerClosed = (detail?: string) => {
         const reason: unknown = channel.signal.reason;
         const why = [reason instanceof Error ? reason.message : null, detail ?? null].filter((x) => x !== null).join('; ');
@@ -64,6 +62,10 @@ export async function runLatencyClient(
           hint: 'see the server log (was it stopped or killed?); the figures measured before are kept',
         });
       };
+      channel.send({ type: 'start', size });
+      await channel.receive(['started'], peerTimeoutMs).catch((err: unknown) => {
+        throw channel.closed ? peerClosed() : err;
+      });
       // A rail stopped before its first timed sample has nothing to report.
       const measureRail = (i: number) =>
         initiate(endpoints[i]!, peers[i]!, size, params, stop).done.then(

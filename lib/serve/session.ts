@@ -43,7 +43,10 @@ function bandwidthParams(p: ProposeMessage): BandwidthParams {
  * and are awaited before any endpoint closes; close errors never replace the session's error.
  */
 export async function serveSession(channel: Channel<'server'>, o: ServerSessionOptions): Promise<void> {
-  const proposal = await channel.receive(['propose'], o.peerTimeoutMs);
+  const first = await channel.receive(['propose', 'bye'], o.peerTimeoutMs);
+  // hello then bye is how a client checks that a server answers (the protocol allows it).
+  if (first.type === 'bye') return;
+  const proposal = first;
   const problem = proposalProblem(proposal, o.rails);
   if (problem) {
     channel.send({ type: 'reject', ...problem });
