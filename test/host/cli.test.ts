@@ -1,23 +1,15 @@
 // CLI argument handling and `spark-rdma devices`, run in-process through main(argv, io).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { main } from '../../lib/cli/main.js';
 import { reportError } from '../../lib/cli/errors.js';
 import { RdmaError } from '../../lib/errors.js';
 import { explainLoadFailure } from '../../lib/native/load.js';
-import { brokenVariants, dgxSparkNode, makeSysfsTree, noRdmaMachine, rxePair, type MachineSpec } from '../fixtures/sysfs.js';
+import { brokenVariants, dgxSparkNode, noRdmaMachine, rxePair, type MachineSpec } from '../fixtures/sysfs.js';
+import { tempTrees } from '../fixtures/temp-trees.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-
-function tree(spec: MachineSpec): string {
-  const t = makeSysfsTree(spec);
-  cleanups.push(t.cleanup);
-  return t.root;
-}
+const { tree } = tempTrees();
 
 async function run(argv: string[], env: Record<string, string | undefined> = {}) {
   let stdout = '';

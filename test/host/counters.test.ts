@@ -1,21 +1,13 @@
 // Port counters: reading sysfs (mlx5 counters/ in 4-byte words, rxe hw_counters/), and how a
 // counter moved between two readings: plain, wrapped at 2^64, or reset.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { counterKind } from '../../lib/counters/kinds.js';
 import { counterDelta, readPortCounters } from '../../lib/counters/port-counters.js';
 import { COUNTER_MODULUS, WORD_BYTES_MODULUS, counterStep, wrapWindow } from '../../lib/counters/step.js';
-import { dgxSparkNode, makeSysfsTree, rxePair, setCounter, type MachineSpec } from '../fixtures/sysfs.js';
+import { dgxSparkNode, rxePair, setCounter, type MachineSpec } from '../fixtures/sysfs.js';
+import { tempTrees } from '../fixtures/temp-trees.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-
-function tree(spec: MachineSpec): string {
-  const t = makeSysfsTree(spec);
-  cleanups.push(t.cleanup);
-  return t.root;
-}
+const { tree } = tempTrees();
 
 const MAX = COUNTER_MODULUS - 1n;
 

@@ -1,7 +1,7 @@
 // Rail discovery on fixture sysfs trees: every case real machines show (issue 2, section 3).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { RdmaError } from '../../lib/errors.js';
 import { discoverRails, discoverRdma, type DiscoverOptions } from '../../lib/rails/discover.js';
 import { listDevicesFromSysfs } from '../../lib/sysfs/devices.js';
@@ -9,22 +9,13 @@ import {
   brokenVariants,
   dgxSparkNode,
   ipv4Gid,
-  makeSysfsTree,
   noRdmaMachine,
   rxePair,
   type MachineSpec,
 } from '../fixtures/sysfs.js';
+import { tempTrees } from '../fixtures/temp-trees.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-
-function tree(spec: MachineSpec): string {
-  const t = makeSysfsTree(spec);
-  cleanups.push(t.cleanup);
-  return t.root;
-}
+const { tree } = tempTrees();
 
 function rails(spec: MachineSpec, opts: DiscoverOptions = {}) {
   return discoverRails({ sysfsRoot: tree(spec), ...opts });

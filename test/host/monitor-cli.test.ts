@@ -4,22 +4,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../lib/cli/main.js';
 import type { RailsSample } from '../../lib/monitor/types.js';
 import { formatCount, redrawPrefix, renderFrame, renderPlainLines } from '../../lib/monitor/view.js';
-import { dgxSparkNode, makeSysfsTree, rxePair, setCounter, type MachineSpec } from '../fixtures/sysfs.js';
+import { dgxSparkNode, rxePair, setCounter, type MachineSpec } from '../fixtures/sysfs.js';
+import { tempTrees } from '../fixtures/temp-trees.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-
-function tree(spec: MachineSpec): string {
-  const t = makeSysfsTree(spec);
-  cleanups.push(t.cleanup);
-  return t.root;
-}
+const { tree } = tempTrees();
 
 /** Runs the CLI in-process; `onStderr` sees each stderr write as it happens. */
 async function run(argv: string[], hooks: { onStderr?: (s: string) => void; onStdout?: (s: string) => void } = {}) {

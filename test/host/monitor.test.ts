@@ -1,23 +1,15 @@
 // watchRails over fixture sysfs trees whose counter files the test rewrites between ticks.
 // Calling next() takes the baseline reading synchronously (the generator runs up to its first
 // timer), so counters written right after next() land in that interval, deterministically.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { RdmaError } from '../../lib/errors.js';
 import { COUNTER_MODULUS } from '../../lib/counters/step.js';
 import { watchRails } from '../../lib/monitor/watch.js';
 import type { RailsSample } from '../../lib/monitor/types.js';
-import { dgxSparkNode, makeSysfsTree, noRdmaMachine, rxePair, setCounter, setPortState, type MachineSpec } from '../fixtures/sysfs.js';
+import { dgxSparkNode, noRdmaMachine, rxePair, setCounter, setPortState, type MachineSpec } from '../fixtures/sysfs.js';
+import { tempTrees } from '../fixtures/temp-trees.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()?.();
-});
-
-function tree(spec: MachineSpec): string {
-  const t = makeSysfsTree(spec);
-  cleanups.push(t.cleanup);
-  return t.root;
-}
+const { tree } = tempTrees();
 
 function invalid(fn: () => unknown, code = 'ERR_RDMA_INVALID_ARGUMENT'): RdmaError {
   try {

@@ -9,7 +9,8 @@ import { RdmaError } from '../../lib/errors.js';
 import { discoverRails } from '../../lib/rails/discover.js';
 import { brokenSpark } from '../fixtures/host.js';
 import { bashSyntaxError, dockerEnvFile, hasShellcheck, shellcheck, shellWords, sourcedEnv } from '../fixtures/shell.js';
-import { dgxSparkNode, makeSysfsTree, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
+import { dgxSparkNode, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
+import { tempTrees } from '../fixtures/temp-trees.js';
 
 // Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
 const HOOK_MS = 60_000;
@@ -18,13 +19,7 @@ const results = join(import.meta.dirname, '..', 'fixtures', 'results');
 // Labelled by file name (not the absolute path) so rendered text is the same on every machine.
 const measured = (...names: string[]) => names.map((n) => parseMeasurement(readFileSync(join(results, n), 'utf8'), n));
 
-const cleanups: (() => void)[] = [];
-afterAll(() => cleanups.forEach((c) => c()), HOOK_MS);
-function tree(spec: MachineSpec): string {
-  const t = makeSysfsTree(spec);
-  cleanups.push(t.cleanup);
-  return t.root;
-}
+const { tree } = tempTrees('all', HOOK_MS);
 
 const envOf = (c: NcclConfig) => Object.fromEntries(c.variables.map((v) => [v.name, v.value]));
 

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../fixtures/prng.js';
 import { RdmaError } from '../../lib/errors.js';
 import { logHistogram, type HistogramBucket } from '../../lib/stats/histogram.js';
 import { renderHistogram } from '../../lib/stats/render.js';
 
-/** mulberry32: a tiny seeded PRNG so the random cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Checks every structural promise of a log histogram against the samples it came from. */
 function expectValidHistogram(buckets: HistogramBucket[], samples: number[], perOctave: number, divisor = 1): void {

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../fixtures/prng.js';
 import { RdmaError } from '../../lib/errors.js';
 import { quantileOfSorted } from '../../lib/stats/quantile.js';
 import { summarizeSamples, type SampleSummary } from '../../lib/stats/summary.js';
 import { summarizeLatency } from '../../lib/stats/latency.js';
 import { summarizeIntervals } from '../../lib/stats/intervals.js';
 
-/** mulberry32: a tiny seeded PRNG so the random cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The obvious implementation, written independently: sort, sum, interpolate by rank. */
 function naiveSummary(values: number[]): SampleSummary {

@@ -1,14 +1,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseMeasurement } from '../../lib/config/measurements.js';
 import { renderVllmCommands, vllmConfigJson, vllmFiles } from '../../lib/config/render-vllm.js';
 import { DEFAULT_VLLM_IMAGE, vllmConfig, type VllmConfig, type VllmConfigOptions } from '../../lib/config/vllm.js';
 import { writeGeneratedFiles } from '../../lib/config/write-files.js';
 import { RdmaError } from '../../lib/errors.js';
 import { bashSyntaxError, dockerEnvFile, hasShellcheck, makeStubs, runWithStubs, shellcheck, sourcedEnv } from '../fixtures/shell.js';
-import { dgxSparkNode, makeSysfsTree, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
+import { dgxSparkNode, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
+import { tempTrees } from '../fixtures/temp-trees.js';
 
 // Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
 const HOOK_MS = 60_000;
@@ -16,16 +17,10 @@ const HOOK_MS = 60_000;
 const results = join(import.meta.dirname, '..', 'fixtures', 'results');
 const measured = (...names: string[]) => names.map((n) => parseMeasurement(readFileSync(join(results, n), 'utf8'), n));
 
-const cleanups: (() => void)[] = [];
-afterAll(() => cleanups.forEach((c) => c()), HOOK_MS);
-function tree(spec: MachineSpec): string {
-  const t = makeSysfsTree(spec);
-  cleanups.push(t.cleanup);
-  return t.root;
-}
+const { tree, defer } = tempTrees('all', HOOK_MS);
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'spark-rdma-vllm-'));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+  defer(() => rmSync(d, { recursive: true, force: true }));
   return d;
 }
 
