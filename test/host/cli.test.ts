@@ -6,7 +6,7 @@ import { main } from '../../lib/cli/main.js';
 import { reportError } from '../../lib/cli/errors.js';
 import { RdmaError } from '../../lib/errors.js';
 import { explainLoadFailure } from '../../lib/native/load.js';
-import { brokenVariants, dgxSparkNode, noRdmaMachine, rxePair, type MachineSpec } from '../fixtures/sysfs.js';
+import { brokenVariants, dgxSparkNode, noRdmaMachine, rxePair } from '../fixtures/sysfs.js';
 import { tempTrees } from '../fixtures/temp-trees.js';
 
 const { tree } = tempTrees();

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { counterKind } from '../../lib/counters/kinds.js';
 import { counterDelta, readPortCounters } from '../../lib/counters/port-counters.js';
 import { COUNTER_MODULUS, WORD_BYTES_MODULUS, counterStep, wrapWindow } from '../../lib/counters/step.js';
-import { dgxSparkNode, rxePair, setCounter, type MachineSpec } from '../fixtures/sysfs.js';
+import { dgxSparkNode, rxePair, setCounter } from '../fixtures/sysfs.js';
 import { tempTrees } from '../fixtures/temp-trees.js';
 
 const { tree } = tempTrees();

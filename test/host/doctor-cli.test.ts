@@ -1,20 +1,12 @@
 // `spark-rdma doctor` in-process through main(argv, io): exit codes, --json, roots from options and environment.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.js';
 import type { DoctorReport } from '../../lib/doctor/types.js';
-import { brokenSpark, makeHostTree, type HostSpec, type HostTree } from '../fixtures/host.js';
-import { dgxSparkNode, type MachineSpec } from '../fixtures/sysfs.js';
+import { brokenSpark, type HostTree } from '../fixtures/host.js';
+import { tempHosts } from '../fixtures/temp-trees.js';
+import { dgxSparkNode } from '../fixtures/sysfs.js';
 
-// Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
-const HOOK_MS = 60_000;
-
-const trees: HostTree[] = [];
-afterAll(() => trees.forEach((t) => t.cleanup()), HOOK_MS);
-function host(machine: MachineSpec, spec: HostSpec = {}): HostTree {
-  const t = makeHostTree(machine, spec);
-  trees.push(t);
-  return t;
-}
+const host = tempHosts();
 
 async function run(argv: string[], env: Record<string, string> = {}) {
   let stdout = '';

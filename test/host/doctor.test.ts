@@ -1,24 +1,15 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorOptions } from '../../lib/doctor/doctor.js';
 import { parseMemlock } from '../../lib/doctor/procfs.js';
 import { renderDoctorText } from '../../lib/doctor/render.js';
 import type { DoctorCheck, DoctorReport } from '../../lib/doctor/types.js';
-import { brokenSpark, makeHostTree, type HostSpec, type HostTree } from '../fixtures/host.js';
-import { brokenVariants, dgxSparkNode, noRdmaMachine, rxePair, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
+import { brokenSpark, type HostTree } from '../fixtures/host.js';
+import { tempHosts } from '../fixtures/temp-trees.js';
+import { brokenVariants, dgxSparkNode, noRdmaMachine, rxePair, type SparkIpLayout } from '../fixtures/sysfs.js';
 
-// Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
-const HOOK_MS = 60_000;
-
-const trees: HostTree[] = [];
-afterAll(() => trees.forEach((t) => t.cleanup()), HOOK_MS);
-
-function host(machine: MachineSpec, spec: HostSpec = {}): HostTree {
-  const t = makeHostTree(machine, spec);
-  trees.push(t);
-  return t;
-}
+const host = tempHosts();
 
 function diagnose(t: HostTree, extra: Partial<DoctorOptions> = {}): DoctorReport {
   return doctor({ sysfsRoot: t.sysfs, procRoot: t.proc, etcRoot: t.etc, devRoot: t.dev, homeDir: t.home, env: {}, ...extra });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../lib/cli/main.js';
 import type { RailsSample } from '../../lib/monitor/types.js';
 import { formatCount, redrawPrefix, renderFrame, renderPlainLines } from '../../lib/monitor/view.js';
-import { dgxSparkNode, rxePair, setCounter, type MachineSpec } from '../fixtures/sysfs.js';
+import { dgxSparkNode, rxePair, setCounter } from '../fixtures/sysfs.js';
 import { tempTrees } from '../fixtures/temp-trees.js';
 
 const { tree } = tempTrees();

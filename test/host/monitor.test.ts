@@ -6,7 +6,7 @@ import { RdmaError } from '../../lib/errors.js';
 import { COUNTER_MODULUS } from '../../lib/counters/step.js';
 import { watchRails } from '../../lib/monitor/watch.js';
 import type { RailsSample } from '../../lib/monitor/types.js';
-import { dgxSparkNode, noRdmaMachine, rxePair, setCounter, setPortState, type MachineSpec } from '../fixtures/sysfs.js';
+import { dgxSparkNode, noRdmaMachine, rxePair, setCounter, setPortState } from '../fixtures/sysfs.js';
 import { tempTrees } from '../fixtures/temp-trees.js';
 
 const { tree } = tempTrees();

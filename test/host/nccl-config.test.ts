@@ -9,7 +9,7 @@ import { RdmaError } from '../../lib/errors.js';
 import { discoverRails } from '../../lib/rails/discover.js';
 import { brokenSpark } from '../fixtures/host.js';
 import { bashSyntaxError, dockerEnvFile, hasShellcheck, shellcheck, shellWords, sourcedEnv } from '../fixtures/shell.js';
-import { dgxSparkNode, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
+import { dgxSparkNode, rxePair, sparkAddresses, type SparkIpLayout } from '../fixtures/sysfs.js';
 import { tempTrees } from '../fixtures/temp-trees.js';
 
 // Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.

@@ -8,7 +8,7 @@ import { DEFAULT_VLLM_IMAGE, vllmConfig, type VllmConfig, type VllmConfigOptions
 import { writeGeneratedFiles } from '../../lib/config/write-files.js';
 import { RdmaError } from '../../lib/errors.js';
 import { bashSyntaxError, dockerEnvFile, hasShellcheck, makeStubs, runWithStubs, shellcheck, sourcedEnv } from '../fixtures/shell.js';
-import { dgxSparkNode, rxePair, sparkAddresses, type MachineSpec, type SparkIpLayout } from '../fixtures/sysfs.js';
+import { dgxSparkNode, rxePair, sparkAddresses, type SparkIpLayout } from '../fixtures/sysfs.js';
 import { tempTrees } from '../fixtures/temp-trees.js';
 
 // Building and removing fixture trees is slow on a loaded machine; the default 10 s hook deadline is too tight.
