@@ -11,6 +11,18 @@ import { plannedCqEntries } from './cq-size.js';
 import { closeError, releaseInOrder } from './release.js';
 import type { RailSide } from './rail-side.js';
 
+/**
+ * Local ACK timeout exponent of our RC QPs: 4.096 us x 2^17 = 537 ms before a retransmission.
+ * It is what rdma_cm gives a RoCE QP (drivers/infiniband/core/cma.c: CMA_IBOE_PACKET_LIFETIME
+ * 16 since Linux 5.16, and cm.c makes the timeout packet life time + 1), so the out-of-band and
+ * --cm bring-ups retransmit alike. perftest's 14 (67 ms) is shorter than the queueing delay a
+ * slow link builds with several QPs of 64 KiB writes in flight: the ACKs arrive after the timer
+ * fired, and every write is sent again for nothing. On a two-guest soft-RoCE wire those spurious
+ * retries ended runs with "remote invalid request" from rdma_rxe (Debian 6.1) on the way. A lost
+ * packet still costs one timeout, and a dead peer is detected after 8 of them (~4.3 s).
+ */
+export const DEFAULT_ACK_TIMEOUT = 17;
+
 /** What one side tells the other about a rail: enough to bring its QPs up and write to it. */
 export interface RailWire {
   device: string;
@@ -46,7 +58,7 @@ export interface EndpointOptions {
    * message at a time (a perftest client's -q) starts with fewer and adds them with addQueuePair().
    */
   maxQps?: number;
-  /** ACK timeout exponent and retries for RTR/RTS (defaults 14 and 7). */
+  /** ACK timeout exponent and retries for RTR/RTS (defaults DEFAULT_ACK_TIMEOUT and 7). */
   timeout?: number;
   retryCount?: number;
 }
@@ -153,7 +165,7 @@ export class RailEndpoint implements RailSide {
     const local = {
       port: this.options.port,
       gidIndex: this.options.gidIndex,
-      ...(this.options.timeout !== undefined ? { timeout: this.options.timeout } : {}),
+      timeout: this.options.timeout ?? DEFAULT_ACK_TIMEOUT,
       ...(this.options.retryCount !== undefined ? { retryCount: this.options.retryCount } : {}),
     };
     this.qps.forEach((qp, i) => {
