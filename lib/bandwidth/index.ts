@@ -2,7 +2,7 @@ import { RdmaError } from '../errors.js';
 import { planRun } from '../run/plan.js';
 import { runLoopbackSizes } from './loopback.js';
 import { resolveBandwidthParams, type BandwidthOptions } from './options.js';
-import type { RailFailure } from './measure.js';
+import { movedErrorCounters, type RailFailure } from './measure.js';
 import type { BandwidthResult, BandwidthSample } from './result.js';
 import { BandwidthRun, type RunContext } from './run.js';
 import type { LoopbackOrClient } from './sizes.js';
@@ -36,7 +36,10 @@ function describeFailure(f: RailFailure): string {
   const seconds = moving.reduce((a, s) => a + s.seconds, 0);
   const bytes = moving.reduce((a, s) => a + s.bytes, 0);
   const before = seconds > 0 ? ` ran ${seconds.toFixed(1)} s at ${((bytes * 8) / seconds / 1e9).toFixed(3)} Gb/s, then` : '';
-  return `rail ${f.rail} (${f.device})${before}: ${f.error.message}`;
+  // What the device saw tells a lossy or cut link (retransmissions, retry exceeded) from a local fault.
+  const moved = f.counters ? movedErrorCounters(f.counters) : undefined;
+  const saw = moved === undefined ? '' : moved ? `; ${f.device} counted ${moved} during the run` : `; ${f.device} counted no retransmission or error`;
+  return `rail ${f.rail} (${f.device})${before}: ${f.error.message}${saw}`;
 }
 
 /**

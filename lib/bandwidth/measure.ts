@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { WriteBandwidthEngine, WriteBandwidthResult } from '@spark/rdma/binding';
-import { counterDelta, readPortCounters, type PortCounterReading } from '../counters/port-counters.js';
+import { counterKind } from '../counters/kinds.js';
+import { counterDelta, readPortCounters, type PortCounterDelta, type PortCounterReading } from '../counters/port-counters.js';
 import { RdmaError } from '../errors.js';
 import { counterAgreement } from './counter-check.js';
 import { loadBinding } from '../native/load.js';
@@ -27,6 +28,14 @@ export interface RailFailure {
   error: RdmaError;
   /** What the rail measured, interval by interval, before it failed. */
   samples: BandwidthSample[];
+  /** The device's counters over the failed run (what a lost link looks like from this side). */
+  counters?: PortCounterDelta;
+}
+
+/** "completer_retry_err 8, retry_exceeded_err 1": the error-kind counters that moved, or null. */
+export function movedErrorCounters(delta: PortCounterDelta | undefined): string | null {
+  const moved = Object.entries(delta?.hw ?? {}).filter(([name, d]) => d > 0 && counterKind(name) === 'error');
+  return moved.length > 0 ? moved.map(([name, d]) => `${name} ${d}`).join(', ') : null;
 }
 
 export interface MeasuredSize extends SizeResult {
@@ -141,7 +150,8 @@ export async function measureSize(
     const w = writers[i]!;
     if (outcome.status === 'rejected') {
       failedAt.set(w.endpoint, size);
-      failures.push({ rail: w.rail.index, device: w.rail.device, error: withPortState(asRdmaError(outcome.reason), root, w.rail), samples: samples[i]! });
+      const counters = counterDelta(before[i]!, readPortCounters(root, w.rail.device, w.rail.port));
+      failures.push({ rail: w.rail.index, device: w.rail.device, error: withPortState(asRdmaError(outcome.reason), root, w.rail), samples: samples[i]!, counters });
       return;
     }
     const raw = outcome.value;
