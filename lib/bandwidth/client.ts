@@ -38,6 +38,8 @@ export async function runClientSizes(
   );
   ctx.emitProgress(`connected to ${options.peer}: ${rails.length} rail(s), ${params.qps} QP(s) each, MTU ${session.mtu}; ${session.pairing.map(describePairing).join(', ')}`);
   const pairing = session.pairing;
+  // What the QPs really use: the smaller of both ports' MTUs (or rdma_cm's), not this side's plan.
+  const mtus = session.endpoints.map((e) => e.qps[0]?.pathMtu ?? session.mtu);
   const { channel } = session;
   const sizes: LoopbackOrClient['sizes'] = [];
   try {
@@ -92,11 +94,11 @@ export async function runClientSizes(
       sizes.push(params.bidir ? foldPeer(measured, theirs, rails) : measured);
     }
     if (!channel.closed) channel.send({ type: 'bye' });
-    return { sizes, pairing };
+    return { sizes, pairing, mtus };
   } catch (err) {
     // Once something was measured, a session that breaks keeps it: the caller reports both.
     if (sizes.length === 0 || !(err instanceof RdmaError)) throw err;
-    return { sizes, sessionError: err, pairing };
+    return { sizes, sessionError: err, pairing, mtus };
   } finally {
     session.close();
   }

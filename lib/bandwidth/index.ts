@@ -76,7 +76,7 @@ async function execute(options: BandwidthOptions, ctx: RunContext): Promise<Band
       mode: options.loopback ? 'loopback' : 'client',
       peer: options.peer ?? null,
       rails: rails.map((r) => `${r.device}:${r.port}`),
-      mtu: mtus,
+      mtu: measured.mtus ?? mtus,
       pairing: measured.pairing ?? null,
     },
     sizes,

@@ -11,6 +11,8 @@ export interface LoopbackOrClient {
   sessionError?: RdmaError;
   /** Client runs: which server rail each rail met. */
   pairing?: RailPairing[];
+  /** The path MTU each rail's QPs got (agreed with the peer, or rdma_cm's), when not the plan's. */
+  mtus?: number[];
 }
 
 /**
