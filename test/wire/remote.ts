@@ -41,15 +41,15 @@ function request<T>(body: Record<string, unknown>, timeoutMs: number): Promise<T
 }
 
 /** Runs a command on node0 to its end (killed at timeoutMs). */
-export function onNode0(args: string[], timeoutMs = 120_000): Promise<Ran> {
-  return request<Ran>({ op: 'run', args, timeoutMs }, timeoutMs + 10_000);
+export function onNode0(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<Ran> {
+  return request<Ran>({ op: 'run', args, timeoutMs, env }, timeoutMs + 10_000);
 }
 
 /** Runs a command here (node1) to its end (killed at timeoutMs). */
-export function onNode1(args: string[], timeoutMs = 120_000): Promise<Ran> {
+export function onNode1(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(args[0]!, args.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(args[0]!, args.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -7,6 +7,7 @@ import './cases/basics.js';
 import './cases/bandwidth.js';
 import './cases/latency.js';
 import './cases/faults.js';
+import './cases/mesh.js';
 import './cases/power.js'; // last: node0 is gone after it
 
 beforeAll(() => {
