@@ -1,15 +1,18 @@
 // Last of the suite: node0 loses power with a server running. Nothing on node0 answers after this.
 import { describe, expect, test } from 'vitest';
 import type { BandwidthResult } from '../../../lib/bandwidth/index.js';
-import { cli, NODE0, onNode0, serverOnNode0 } from '../remote.js';
+import { cli, NODE0, onNode0, serverOnNode0, until } from '../remote.js';
 
 const PORT = 18680;
 
 describe('the peer loses power mid-run', () => {
   test('node0 powers off under a bw run: the client on node1 exits within its deadline with the partial result', async () => {
-    await serverOnNode0('power-server', 'bw', PORT, ['--peer-timeout', '15']);
+    const server = await serverOnNode0('power-server', 'bw', PORT, ['--peer-timeout', '15']);
     const running = cli(1, ['bw', NODE0.rail0, '--port', String(PORT), '--rails', '2', '--duration', '30', '--peer-timeout', '10', '--json'], 180_000);
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    // Mid-run means after the client connected (a loaded TCG guest can take many seconds to start
+    // node), then a few seconds of writes on both rails.
+    await until('the client session on node0', async () => /bw on rxe0, rxe1/.test(await server.log()), 90_000, 500);
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
     // The harness counts node0's job as done (status 0 written first), then the power goes.
     const offAt = Date.now();
     void onNode0(['sh', '-c', 'echo 0 > "$SPARK_RDMA_VM_STATUS_FILE" && sync && echo o > /proc/sysrq-trigger'], 5_000).catch(() => undefined);
