@@ -11,7 +11,7 @@ export { gbps, gibPerSecond, mibPerSecond, mmsgPerSecond, convertRate, formatRat
 export { goodputFraction, goodputLimitGbps, shareOfLimit, packetOverheadBytes, writeMessageWireBytes, PATH_MTUS, type GoodputOptions } from './report/goodput.js';
 export { runBandwidth, BandwidthRun, BandwidthRunError, type BandwidthOptions, type BandwidthParams, type BandwidthResult, type BandwidthSample, type RailBandwidth, type SizeResult, type BandwidthTotal } from './bandwidth/index.js';
 export type { RailPairing, PairingRule } from './run/rail-pairing.js';
-export { runLatency, LatencyRunError, type LatencyOptions, type LatencyResult, type RailLatency } from './latency/index.js';
+export { runLatency, LatencyRun, LatencyRunError, type LatencyOptions, type LatencyResult, type RailLatency } from './latency/index.js';
 export { serve, type ServeOptions, type SparkServer } from './serve/index.js';
 export { watchRails, startExporter, collectRailMetrics, type WatchRailsOptions, type RailWatch, type RailsSample, type RailSample, type CounterMove, type ExporterOptions, type RailExporter } from './monitor/index.js';
 export { ncclConfig, vllmConfig, chooseRails, loadMeasurement, parseMeasurement, measurementFromResult, compareRailCounts, renderNcclConfig, renderVllmCommands, vllmFiles, writeGeneratedFiles, DUAL_RAIL_MIN_SPEEDUP, DEFAULT_VLLM_IMAGE, type NcclConfig, type NcclConfigOptions, type VllmConfig, type VllmConfigOptions, type VllmNode, type RailChoiceOptions, type RailDecision, type RailComparison, type RailMode, type EnvVariable, type UnsetVariable, type EnvFormat, type MeasuredRun, type GeneratedFile } from './config/index.js';

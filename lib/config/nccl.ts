@@ -143,7 +143,7 @@ export function ncclVersionNotes(): string[] {
 }
 
 /**
- * The NCCL environment for this machine's rails (or `opts.rails`), single or dual rail per
+ * The NCCL environment for this machine's rails (or `opts.fromRails`), single or dual rail per
  * {@link chooseRails}. Never touches hardware beyond reading sysfs for discovery.
  */
 export function ncclConfig(opts: NcclConfigOptions = {}): NcclConfig {

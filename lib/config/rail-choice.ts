@@ -10,9 +10,9 @@ import type { RailDecision, RailMode } from './types.js';
 /** Which rails a launch config uses. Without any of these: one rail, the first. */
 export interface RailChoiceOptions extends SysfsRootOptions {
   /** Rails to choose from instead of discovering this machine's (e.g. discoverRails() output). */
-  rails?: readonly Rail[];
-  /** Use the first N rails (CLI `--rails N`). */
-  railCount?: number;
+  fromRails?: readonly Rail[];
+  /** Use the first N rails (CLI `--rails N`), as `rails` means in runBandwidth and watchRails. */
+  rails?: number;
   /** Use exactly these rails, in this order: device names or `device:port` (CLI `--devices a,b`). */
   devices?: readonly string[];
   /** Force one rail or two (CLI `--single` / `--dual`). */
@@ -25,7 +25,7 @@ export interface RailChoiceOptions extends SysfsRootOptions {
 
 const NO_RAILS_HINT =
   'no ACTIVE Ethernet RDMA port with a netdev was found: run spark-rdma doctor, check the cable and `ip link`; ' +
-  'to write a config for another machine pass its rails (--sysfs-root, or rails: in the API)';
+  'to write a config for another machine pass its rails (--sysfs-root, or fromRails: in the API)';
 
 const railName = (r: Rail) => `${r.device}:${r.port}`;
 
@@ -43,7 +43,7 @@ function findRail(all: readonly Rail[], name: string): Rail {
 
 /** The rails the options narrow to (before single/dual), and whether that count was asked for. */
 function pool(all: readonly Rail[], opts: RailChoiceOptions): { rails: Rail[]; explicit: string | null } {
-  if (opts.railCount !== undefined && opts.devices !== undefined) {
+  if (opts.rails !== undefined && opts.devices !== undefined) {
     throw invalidArgument('both --rails and --devices were given', 'pass one of them: --rails N takes the first N rails, --devices names them');
   }
   if (opts.devices !== undefined) {
@@ -54,8 +54,8 @@ function pool(all: readonly Rail[], opts: RailChoiceOptions): { rails: Rail[]; e
     if (dup) throw invalidArgument(`--devices names ${dup} twice`, 'name each rail once');
     return { rails, explicit: `--devices ${opts.devices.join(',')}` };
   }
-  if (opts.railCount !== undefined) {
-    const n = opts.railCount;
+  if (opts.rails !== undefined) {
+    const n = opts.rails;
     if (!Number.isInteger(n) || n < 1) throw invalidArgument(`--rails ${n} must be a whole number of 1 or more`, 'pass e.g. --rails 2');
     if (n > all.length) {
       throw invalidArgument(
@@ -79,6 +79,21 @@ function requireIpv4(rails: Rail[]): void {
   }
 }
 
+// The shapes before `rails` meant "the first N" everywhere: a Rail[] in `rails`, the count in `railCount`.
+function refuseOldShapes(opts: RailChoiceOptions): void {
+  const old = opts as { rails?: unknown; railCount?: unknown };
+  if (Array.isArray(old.rails)) {
+    throw invalidArgument(
+      'rails takes a number of rails now (the first N, as in runBandwidth), not a list of rails',
+      'pass the rails to choose from as fromRails: discoverRails(), and rails: N to take the first N of them',
+    );
+  }
+  if (old.railCount !== undefined) throw invalidArgument('railCount is now rails', `pass rails: ${String(old.railCount)}`);
+  if (opts.rails !== undefined && (typeof opts.rails !== 'number' || !Number.isInteger(opts.rails))) {
+    throw invalidArgument(`rails ${String(opts.rails)} must be a whole number of 1 or more`, 'pass e.g. rails: 2 (the first two rails)');
+  }
+}
+
 /** Rails named by the measured multi-rail run, when this machine has them all; else the first n. */
 function measuredRails(candidates: Rail[], names: readonly string[]): Rail[] | null {
   const found = names.map((n) => candidates.find((r) => railName(r) === n));
@@ -87,12 +102,13 @@ function measuredRails(candidates: Rail[], names: readonly string[]): Rail[] | n
 
 /**
  * Picks the rails of a launch config and says why. Order of precedence: `mode` (--single /
- * --dual), then an explicit `railCount`/`devices` selection, then measurements (dual rail only
+ * --dual), then an explicit `rails`/`devices` selection, then measurements (dual rail only
  * when it measured at least `dualThreshold` times single rail), then the default: single rail.
  * @throws RdmaError ERR_RDMA_NO_RAILS, ERR_RDMA_NO_GID, ERR_RDMA_INVALID_ARGUMENT.
  */
 export function chooseRails(opts: RailChoiceOptions = {}): RailDecision {
-  const all = opts.rails ?? discoverRails({
+  refuseOldShapes(opts);
+  const all = opts.fromRails ?? discoverRails({
     ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}),
     ...(opts.env !== undefined ? { env: opts.env } : {}),
   });

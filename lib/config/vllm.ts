@@ -223,7 +223,7 @@ export function vllmConfig(opts: VllmConfigOptions): VllmConfig {
     '--max-num-batched-tokens', String(tokens),
   ];
   // Every rail of this machine (not only the chosen ones): an address in an unused rail's subnet is worth a warning too.
-  const machine = opts.rails ?? discoverRails({ ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}), ...(opts.env !== undefined ? { env: opts.env } : {}) });
+  const machine = opts.fromRails ?? discoverRails({ ...(opts.sysfsRoot !== undefined ? { sysfsRoot: opts.sysfsRoot } : {}), ...(opts.env !== undefined ? { env: opts.env } : {}) });
   const where = locate([...nccl.rails, ...machine.filter((r) => !nccl.rails.some((c) => c.device === r.device && c.port === r.port))], headIp, workerIp);
   warnings.push(...where.warnings);
   const notes = [

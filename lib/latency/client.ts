@@ -25,6 +25,7 @@ export async function runLatencyClient(
   _mtus: number[],
   params: LatencyParams,
   signal: AbortSignal,
+  onRail: (r: RailLatency) => void = () => undefined,
 ): Promise<ClientLatency> {
   const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
   const session = await connectClient(
@@ -69,7 +70,12 @@ export async function runLatencyClient(
       // A rail stopped before its first timed sample has nothing to report.
       const measureRail = (i: number) =>
         initiate(endpoints[i]!, peers[i]!, size, params, stop).done.then(
-          (raw) => (raw.samplesNs.length > 0 || raw.histogram ? [railLatency(rails[i]!, size, raw)] : []),
+          (raw) => {
+            if (raw.samplesNs.length === 0 && !raw.histogram) return [];
+            const measured = railLatency(rails[i]!, size, raw);
+            onRail(measured);
+            return [measured];
+          },
           (err: unknown) => {
             throw channel.signal.aborted ? peerClosed(err instanceof Error ? err.message : String(err)) : err;
           },

@@ -4,7 +4,7 @@ import type { LatencyParams } from './options.js';
 import { initiate, resetRegions, respond } from './ping-pong.js';
 import { railLatency, type RailLatency } from './result.js';
 
-async function measureRail(rail: Rail, mtu: number, params: LatencyParams, signal: AbortSignal): Promise<RailLatency[]> {
+async function measureRail(rail: Rail, mtu: number, params: LatencyParams, signal: AbortSignal, onRail: (r: RailLatency) => void): Promise<RailLatency[]> {
   const pair = await openLoopbackPair(rail, mtu, {
     qps: 1,
     regionBytes: Math.max(...params.sizes),
@@ -25,7 +25,9 @@ async function measureRail(rail: Rail, mtu: number, params: LatencyParams, signa
       const settled = await Promise.allSettled([initiator.done.finally(() => responder.stop()), responder.done]);
       if (settled[0].status === 'rejected') throw settled[0].reason;
       const initiated = settled[0].value;
-      out.push(railLatency(rail, size, initiated));
+      const measured = railLatency(rail, size, initiated);
+      out.push(measured);
+      onRail(measured);
     }
     return out;
   } finally {
@@ -34,12 +36,18 @@ async function measureRail(rail: Rail, mtu: number, params: LatencyParams, signa
 }
 
 /** Loopback latency: rails one after another, or all at once with `concurrent`. */
-export async function runLoopbackLatency(rails: Rail[], mtus: number[], params: LatencyParams, signal: AbortSignal): Promise<RailLatency[]> {
+export async function runLoopbackLatency(
+  rails: Rail[],
+  mtus: number[],
+  params: LatencyParams,
+  signal: AbortSignal,
+  onRail: (r: RailLatency) => void = () => undefined,
+): Promise<RailLatency[]> {
   if (params.concurrent) {
-    const all = await Promise.all(rails.map((rail, i) => measureRail(rail, mtus[i]!, params, signal)));
+    const all = await Promise.all(rails.map((rail, i) => measureRail(rail, mtus[i]!, params, signal, onRail)));
     return all.flat();
   }
   const out: RailLatency[] = [];
-  for (let i = 0; i < rails.length; i++) out.push(...(await measureRail(rails[i]!, mtus[i]!, params, signal)));
+  for (let i = 0; i < rails.length; i++) out.push(...(await measureRail(rails[i]!, mtus[i]!, params, signal, onRail)));
   return out;
 }

@@ -35,8 +35,10 @@ export interface LatencyOptions {
   gidIndex?: number;
   signal?: AbortSignal;
   sysfsRoot?: string;
-  /** No write from the peer for this long ends the run with ERR_RDMA_PEER_SILENT (default 5 s). */
+  /** Client: the deadline of each session step that waits for the server (default 10 s), as in runBandwidth and serve. */
   peerTimeoutMs?: number;
+  /** No write from the peer for this long, inside a timed exchange, ends the run with ERR_RDMA_PEER_SILENT (default 5 s). */
+  silenceTimeoutMs?: number;
   connectTimeoutMs?: number;
   /**
    * What stamps the posts (default 'auto'): 'clock' is clock_gettime(CLOCK_MONOTONIC_RAW);
@@ -64,7 +66,8 @@ export interface LatencyParams {
   inlineThreshold: number;
   concurrent: boolean;
   cm: boolean;
-  peerTimeoutMs: number;
+  /** The engine's silence limit (LatencyOptions.silenceTimeoutMs). */
+  silenceTimeoutMs: number;
   timer: LatencyTimerChoice;
   sampleBudget: number;
 }
@@ -98,6 +101,17 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
   if (!(warmupMs >= 0 && warmupMs <= 3_600_000)) {
     throw invalidArgument(`warm-up time ${warmupMs} ms is out of range 0..3600000`, 'pass --warmup-ms 0 or more (milliseconds)');
   }
+  if (o.loopback && o.peerTimeoutMs !== undefined) {
+    // The old meaning of peerTimeoutMs here: the engine's silence limit. It is the session deadline now.
+    throw invalidArgument(
+      'peerTimeoutMs is the deadline of a session step, and a loopback run has no session',
+      `for the limit on silence inside an exchange pass silenceTimeoutMs: ${o.peerTimeoutMs}`,
+    );
+  }
+  if (o.peerTimeoutMs !== undefined) wholeMs('peer timeout', '--peer-timeout', o.peerTimeoutMs, 1, 2 ** 31 - 1);
+  if (o.silenceTimeoutMs !== undefined && !(Number.isInteger(o.silenceTimeoutMs) && o.silenceTimeoutMs >= 1)) {
+    throw invalidArgument(`silence timeout ${o.silenceTimeoutMs} ms is not a whole number of 1 or more`, 'pass silenceTimeoutMs in milliseconds, e.g. 5000');
+  }
   const timer = o.timer ?? 'auto';
   if (!LATENCY_TIMERS.includes(timer)) {
     throw invalidArgument(`timer '${String(timer)}' is not one of ${LATENCY_TIMERS.join(', ')}`, "pass --timer auto (the default), clock or counter");
@@ -109,7 +123,7 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
     inlineThreshold: checkInlineThreshold(o.inlineThreshold ?? 220),
     concurrent: o.concurrent ?? false,
     cm: o.cm ?? false,
-    peerTimeoutMs: wholeMs('peer timeout', '--peer-timeout', o.peerTimeoutMs ?? 5000, 1, 2 ** 31 - 1),
+    silenceTimeoutMs: wholeMs('silence timeout', 'silenceTimeoutMs', o.silenceTimeoutMs ?? 5000, 1, 2 ** 31 - 1),
     timer,
     sampleBudget: o.sampleBudget ?? 10_000_000,
   };

@@ -8,7 +8,7 @@ import type { LatencyParams } from './options.js';
 const FOLLOW_MS = 86_400_000;
 
 /** What a responder needs: it stamps nothing and has no warm-up or length of its own. */
-export type ResponderParams = Pick<LatencyParams, 'inlineThreshold' | 'peerTimeoutMs'>;
+export type ResponderParams = Pick<LatencyParams, 'inlineThreshold' | 'silenceTimeoutMs'>;
 
 /**
  * The initiator of a ping-pong on QP 0 of an endpoint: writes into the peer's target region,
@@ -22,7 +22,7 @@ export function initiate(endpoint: RailSide, peer: RailWire, size: number, param
     warmupIterations: params.warmupIterations,
     warmupMs: params.warmupMs,
     role: 'initiator',
-    peerTimeoutMs: params.peerTimeoutMs,
+    peerTimeoutMs: params.silenceTimeoutMs,
     timer: params.timer,
     sampleBudget: params.sampleBudget,
   });
@@ -48,7 +48,7 @@ export function respond(
     ...(counted ? { iterations: counted.iterations, stampResponder: counted.stamp } : { durationMs: FOLLOW_MS }),
     warmupIterations: 0,
     role: 'responder',
-    peerTimeoutMs: params.peerTimeoutMs,
+    peerTimeoutMs: params.silenceTimeoutMs,
     timer: counted?.stamp ? (counted.timer ?? 'auto') : 'clock',
   });
 }

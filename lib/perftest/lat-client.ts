@@ -23,6 +23,7 @@ export async function runPerftestLatency(
   mtus: number[],
   params: LatencyParams,
   signal: AbortSignal,
+  onRail: (r: RailLatency) => void = () => undefined,
 ): Promise<PerftestLatency> {
   refusePerftestFlags('lat', { cm: params.cm, sizes: params.sizes, durationMs: params.durationMs });
   const size = params.sizes[0]!;
@@ -33,7 +34,9 @@ export async function runPerftestLatency(
   const measureRail = async (i: number): Promise<RailLatency> => {
     const rail = await openPerftestRail('lat', rails[i]!, host, base + i, { qps: 1, size, txDepth: 64, inlineBytes: params.inlineThreshold, mtu: mtus[i]! }, deadlines);
     try {
-      return await pingPong(rail, rails[i]!, size, iterations, params, signal, `${host}:${base + i}`);
+      const measured = await pingPong(rail, rails[i]!, size, iterations, params, signal, `${host}:${base + i}`);
+      onRail(measured);
+      return measured;
     } finally {
       rail.close();
     }
@@ -70,7 +73,7 @@ async function pingPong(
   signal: AbortSignal,
   where: string,
 ): Promise<RailLatency> {
-  const run: PingPong = respond(rail.endpoint, rail.peer, size, { inlineThreshold: params.inlineThreshold, peerTimeoutMs: params.peerTimeoutMs }, signal, {
+  const run: PingPong = respond(rail.endpoint, rail.peer, size, { inlineThreshold: params.inlineThreshold, silenceTimeoutMs: params.silenceTimeoutMs }, signal, {
     iterations,
     stamp: true,
     timer: params.timer,

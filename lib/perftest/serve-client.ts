@@ -72,7 +72,7 @@ export async function servePerftestClient(socket: Socket, initial: Buffer, o: Pe
       const peer = peerWire(theirs, `${tool} at ${stream.peer}`, agreed.mtu);
       endpoint.connect(peer);
       await confirmConnected(stream, 'server', keys, theirs, o.peerTimeoutMs);
-      const params = { iterations, warmupIterations: 0, warmupMs: 0, inlineThreshold, peerTimeoutMs: o.peerTimeoutMs, timer: 'auto' as const };
+      const params = { iterations, warmupIterations: 0, warmupMs: 0, inlineThreshold, silenceTimeoutMs: o.peerTimeoutMs, timer: 'auto' as const };
       let raw;
       try {
         raw = await initiate(endpoint, peer, size, { ...params, sizes: [size], concurrent: false, cm: false, sampleBudget: 10_000_000 }, undefined).done;

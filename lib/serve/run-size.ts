@@ -47,7 +47,7 @@ export async function serveBandwidthSize(c: SizeContext, params: BandwidthParams
 export async function serveLatencySize(c: SizeContext, size: number): Promise<void> {
   c.endpoints.forEach(resetRegions);
   // The responder follows the client until stopped: the client may run rails one by one.
-  const follow = { inlineThreshold: c.proposal.inlineThreshold, peerTimeoutMs: 3_600_000 };
+  const follow = { inlineThreshold: c.proposal.inlineThreshold, silenceTimeoutMs: 3_600_000 };
   const responders = c.endpoints.map((e, i) => respond(e, c.peers[i]!, size, follow, c.channel.signal));
   for (const r of responders) c.engines.track(r.stop, r.done);
   // A responder that fails (a completion error) ends the size at once, with its own error.

@@ -85,8 +85,8 @@ describe('NCCL config: rail selection', () => {
   });
 
   it('--rails 2 is dual; --single wins over it and over measurements; --dual forces two', () => {
-    expect(envOf(ncclConfig({ sysfsRoot: spark, railCount: 2 })).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
-    const single = ncclConfig({ sysfsRoot: spark, railCount: 2, mode: 'single', measurements: measured('single-rail.json', 'dual-rail-faster.json') });
+    expect(envOf(ncclConfig({ sysfsRoot: spark, rails: 2 })).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
+    const single = ncclConfig({ sysfsRoot: spark, rails: 2, mode: 'single', measurements: measured('single-rail.json', 'dual-rail-faster.json') });
     expect(envOf(single).NCCL_IB_HCA).toBe('=rocep1s0f1:1');
     expect(single.decision.reason).toMatch(/^single rail, as asked \(--single\) \(measurements alone would choose: dual rail/);
     expect(envOf(ncclConfig({ sysfsRoot: spark, mode: 'dual' })).NCCL_IB_HCA).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
@@ -103,9 +103,9 @@ describe('NCCL config: rail selection', () => {
       throw new Error('expected an RdmaError');
     };
     expect(err(() => ncclConfig({ sysfsRoot: spark, devices: ['mlx5_0'] })).message).toBe('device mlx5_0 is not a rail here (rails: rocep1s0f1:1, roceP2p1s0f1:1)');
-    expect(err(() => ncclConfig({ sysfsRoot: spark, railCount: 3 })).message).toContain('asked for 3 rails, this machine has 2');
-    expect(err(() => ncclConfig({ sysfsRoot: spark, railCount: 2, devices: ['rocep1s0f1'] })).message).toBe('both --rails and --devices were given');
-    expect(err(() => ncclConfig({ sysfsRoot: spark, mode: 'dual', railCount: 1 })).message).toContain('dual rail needs 2 rails, the selection has 1');
+    expect(err(() => ncclConfig({ sysfsRoot: spark, rails: 3 })).message).toContain('asked for 3 rails, this machine has 2');
+    expect(err(() => ncclConfig({ sysfsRoot: spark, rails: 2, devices: ['rocep1s0f1'] })).message).toBe('both --rails and --devices were given');
+    expect(err(() => ncclConfig({ sysfsRoot: spark, mode: 'dual', rails: 1 })).message).toContain('dual rail needs 2 rails, the selection has 1');
     const noIpv4 = tree(brokenSpark.secondFunctionNoIpv4());
     const e = err(() => ncclConfig({ sysfsRoot: noIpv4, mode: 'dual' }));
     expect(e.code).toBe('ERR_RDMA_NO_GID');
@@ -119,14 +119,14 @@ describe('NCCL config: rail selection', () => {
 
   it('takes rails from the caller instead of discovering them', () => {
     const rails = discoverRails({ sysfsRoot: tree(rxePair()) });
-    const c = ncclConfig({ rails, railCount: 2 });
+    const c = ncclConfig({ fromRails: rails, rails: 2 });
     expect(envOf(c).NCCL_IB_HCA).toBe('=rxe0:1,rxe1:1');
     expect(envOf(c).NCCL_SOCKET_IFNAME).toBe('rail0');
     expect(envOf(c).UCX_NET_DEVICES).toBe('rail0');
   });
 
   it('NCCL_IB_GID_INDEX=-1 (automatic, NCCL >= 2.21), with the index NCCL will find (shifted by IPv6 globals) in the reason', () => {
-    const plain = ncclConfig({ sysfsRoot: spark, railCount: 2 });
+    const plain = ncclConfig({ sysfsRoot: spark, rails: 2 });
     expect(plain.unset).toEqual([]);
     const gid = plain.variables.find((v) => v.name === 'NCCL_IB_GID_INDEX')!;
     expect(gid.value).toBe('-1');
@@ -156,7 +156,7 @@ describe('NCCL config: rail selection', () => {
   });
 
   it('--debug-nccl adds NCCL_DEBUG=INFO and NCCL_DEBUG_SUBSYS=INIT,NET; the log check names each rail', () => {
-    const c = ncclConfig({ sysfsRoot: spark, railCount: 2, debug: true });
+    const c = ncclConfig({ sysfsRoot: spark, rails: 2, debug: true });
     expect(envOf(c).NCCL_DEBUG).toBe('INFO');
     expect(envOf(c).NCCL_DEBUG_SUBSYS).toBe('INIT,NET');
     expect(c.verify.expect).toEqual(['Using network IB', 'rocep1s0f1:1/RoCE', 'roceP2p1s0f1:1/RoCE', 'via NET/IB/']);

@@ -1,11 +1,41 @@
 // Issue 21, point 3: one meaning per name. --rails N is "the first N rails" in every command
 // and API; --warmup is seconds in bw and lat; the old spellings are refused with the new one.
 import { afterAll, describe, expect, test } from 'vitest';
+import { BandwidthRun } from '../../lib/bandwidth/index.js';
 import { main } from '../../lib/cli/main.js';
-import { makeSysfsTree, rxePair } from '../fixtures/sysfs.js';
+import { ncclConfig } from '../../lib/config/nccl.js';
+import { RdmaError } from '../../lib/errors.js';
+import { LatencyRun, runLatency } from '../../lib/latency/index.js';
+import { discoverRails } from '../../lib/rails/discover.js';
+import { MeasurementRun } from '../../lib/run/measurement-run.js';
+import { dgxSparkNode, makeSysfsTree, rxePair } from '../fixtures/sysfs.js';
 
 const rxe = makeSysfsTree(rxePair());
-afterAll(() => rxe.cleanup());
+const spark = makeSysfsTree(dgxSparkNode());
+afterAll(() => {
+  rxe.cleanup();
+  spark.cleanup();
+});
+
+function refusal(fn: () => unknown): RdmaError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(RdmaError);
+    expect((err as RdmaError).code).toBe('ERR_RDMA_INVALID_ARGUMENT');
+    return err as RdmaError;
+  }
+  throw new Error('expected a refusal');
+}
+
+async function rejection(run: PromiseLike<unknown>): Promise<RdmaError> {
+  const err = await Promise.resolve(run).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RdmaError);
+  return err as RdmaError;
+}
 
 async function cli(argv: string[]) {
   let stdout = '';
@@ -50,5 +80,41 @@ describe('--rails N is the first N rails everywhere', () => {
     const r = await cli(argv);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toContain(message);
+  });
+});
+
+describe('the library: one shape per name', () => {
+  test('ncclConfig({ rails: 2 }) takes the first two rails, as runBandwidth does (it threw a bare TypeError)', () => {
+    const env = (c: ReturnType<typeof ncclConfig>) => Object.fromEntries(c.variables.map((v) => [v.name, v.value]));
+    expect(env(ncclConfig({ sysfsRoot: spark.root, rails: 2 }))['NCCL_IB_HCA']).toBe('=rocep1s0f1:1,roceP2p1s0f1:1');
+    expect(env(ncclConfig({ fromRails: discoverRails({ sysfsRoot: spark.root }), rails: 1 }))['NCCL_IB_HCA']).toBe('=rocep1s0f1:1');
+  });
+
+  test('the old shapes are refused with the new spelling', () => {
+    const list = refusal(() => ncclConfig({ sysfsRoot: spark.root, rails: discoverRails({ sysfsRoot: spark.root }) as never }));
+    expect(list.message).toBe('rails takes a number of rails now (the first N, as in runBandwidth), not a list of rails');
+    expect(list.hint).toBe('pass the rails to choose from as fromRails: discoverRails(), and rails: N to take the first N of them');
+    const count = refusal(() => ncclConfig({ sysfsRoot: spark.root, railCount: 2 } as never));
+    expect([count.message, count.hint]).toEqual(['railCount is now rails', 'pass rails: 2']);
+  });
+
+  test('runLatency returns a run like runBandwidth (events, stop(), samples(), thenable); await still gives the result or the error', async () => {
+    const run = runLatency({ loopback: true, sysfsRoot: rxe.root, sizes: [] });
+    expect(run).toBeInstanceOf(LatencyRun);
+    expect(run).toBeInstanceOf(MeasurementRun);
+    expect(Object.getPrototypeOf(BandwidthRun.prototype)).toBe(MeasurementRun.prototype);
+    expect(typeof run.stop).toBe('function');
+    expect(typeof run.on).toBe('function');
+    expect(typeof run.samples()[Symbol.asyncIterator]).toBe('function');
+    const err = await rejection(run);
+    expect(err.message).toBe('no message sizes given');
+  });
+
+  test('LatencyOptions.peerTimeoutMs is the session step deadline, as in runBandwidth; the engine silence limit is silenceTimeoutMs', async () => {
+    const err = await rejection(runLatency({ loopback: true, sysfsRoot: rxe.root, peerTimeoutMs: 2000 }));
+    expect(err.message).toBe('peerTimeoutMs is the deadline of a session step, and a loopback run has no session');
+    expect(err.hint).toBe('for the limit on silence inside an exchange pass silenceTimeoutMs: 2000');
+    const bad = await rejection(runLatency({ loopback: true, sysfsRoot: rxe.root, silenceTimeoutMs: 0 }));
+    expect(bad.message).toBe('silence timeout 0 ms is not a whole number of 1 or more');
   });
 });

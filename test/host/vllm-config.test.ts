@@ -94,7 +94,7 @@ describe.each(LAYOUTS)('vLLM config for a DGX Spark pair, IP layout %s', (layout
   });
 
   it('warns when --head-ip is the second function, not rail 0 (the sockets netdev)', () => {
-    const c = vllmConfig({ sysfsRoot: roots[0]!, headIp: headIp2, workerIp, model: MODEL, railCount: 2 });
+    const c = vllmConfig({ sysfsRoot: roots[0]!, headIp: headIp2, workerIp, model: MODEL, rails: 2 });
     expect(c.warnings[0]).toContain(`${headIp2} is on rail 1 (enP2p1s0f1np1), not on rail 0 (enp1s0f1np1`);
     expect(c.notes).toContain(`warning: ${c.warnings[0]}`);
   });

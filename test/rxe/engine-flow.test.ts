@@ -50,7 +50,7 @@ describe('the send window (13.4)', () => {
 
 describe('QPs and CQs reused across sizes (13.5)', () => {
   test('latency over sizes 2, 64, 220, 4096 (inline up to 220) on one QP: every size completes', async () => {
-    const r = await runLatency({ loopback: true, devices: ['rxe0'], sizes: [2, 64, 220, 4096], iterations: 20_000, warmupIterations: 100, inlineThreshold: 220, peerTimeoutMs: 3000 }).catch(
+    const r = await runLatency({ loopback: true, devices: ['rxe0'], sizes: [2, 64, 220, 4096], iterations: 20_000, warmupIterations: 100, inlineThreshold: 220, silenceTimeoutMs: 3000 }).catch(
       (err: Error) => err,
     );
     console.log(r instanceof Error ? `latency sweep failed: ${r.message}` : `latency sweep: ${r.rails.map((x) => `${x.size} B p50 ${x.latency.p50Us.toFixed(1)} us`).join(', ')}`);

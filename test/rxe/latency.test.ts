@@ -34,9 +34,13 @@ describe('loopback latency', () => {
     expect(rail.timer.mhz).toBeGreaterThan(100);
   });
 
-  test('duration mode has percentiles too; two rails concurrently; several sizes', async () => {
-    const r = await runLatency({ loopback: true, rails: 2, durationMs: 1000, concurrent: true, sizes: [2, 4096] });
+  test('duration mode has percentiles too; two rails concurrently; several sizes; a sample event per rail and size', async () => {
+    const run = runLatency({ loopback: true, rails: 2, durationMs: 1000, concurrent: true, sizes: [2, 4096] });
+    const seen: string[] = [];
+    run.on('sample', (s: { device: string; size: number }) => seen.push(`${s.device}/${s.size}`));
+    const r = await run;
     expect(r.rails.map((x) => `${x.device}/${x.size}`).sort()).toEqual(['rxe0/2', 'rxe0/4096', 'rxe1/2', 'rxe1/4096']);
+    expect(seen.sort()).toEqual(['rxe0/2', 'rxe0/4096', 'rxe1/2', 'rxe1/4096']);
     for (const rail of r.rails) {
       expect(rail.latency.count).toBeGreaterThan(10);
       ordered(rail.latency);

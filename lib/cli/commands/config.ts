@@ -74,7 +74,7 @@ function railOptions(ctx: CliContext, flags: RailFlags): NcclConfigOptions {
   return {
     env: ctx.env,
     ...(flags.sysfsRoot !== undefined ? { sysfsRoot: flags.sysfsRoot } : {}),
-    ...(railCount !== undefined ? { railCount } : {}),
+    ...(railCount !== undefined ? { rails: railCount } : {}),
     ...(flags.devices !== undefined ? { devices: flags.devices.split(',').map((d) => d.trim()) } : {}),
     ...(flags.single ? { mode: 'single' as const } : flags.dual ? { mode: 'dual' as const } : {}),
     ...(flags.from.length > 0 ? { measurements: flags.from.map(loadMeasurement) } : {}),
