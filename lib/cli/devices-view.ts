@@ -4,13 +4,16 @@ import type { SysfsDevice, SysfsPort } from '../sysfs/types.js';
 import { withSchema } from './json-schema.js';
 import { formatTable } from '../report/table.js';
 
-/** What to say when a machine has no RDMA device at all, and how to get one to try things. */
-export function noDevicesAdvice(root: string): string {
+/**
+ * What to say when a machine has no RDMA device at all, and how to get one to try things. The
+ * project's QEMU guest (`npm run vm`) exists only in a clone of the repository.
+ */
+export function noDevicesAdvice(root: string, sourceCheckout: boolean): string {
   return [
     `No RDMA devices found (nothing under ${root}/class/infiniband).`,
     'To try spark-rdma without RDMA hardware, use soft-RoCE (rdma_rxe):',
     '  on a kernel with rdma_rxe:  sudo modprobe rdma_rxe && sudo rdma link add rxe0 type rxe netdev <if>',
-    "  in the project's QEMU guest (two rxe rails ready):  npm run vm -- npx spark-rdma devices",
+    ...(sourceCheckout ? ["  in the project's QEMU guest (two rxe rails ready):  npm run vm -- npx spark-rdma devices"] : []),
   ].join('\n');
 }
 

@@ -1,6 +1,7 @@
 // Saved `spark-rdma bw --json` results, read back for the single-or-dual-rail decision. Only
 // the fields the decision uses are checked, by hand, with the JSON path of whatever is wrong.
 import { readFileSync } from 'node:fs';
+import { describeFsError } from '../report/fs-error.js';
 import { invalidArgument } from '../errors.js';
 
 /** One message size of a saved run: the aggregate and each rail. */
@@ -101,8 +102,7 @@ export function loadMeasurement(file: string): MeasuredRun {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'error';
-    throw invalidArgument(`cannot read measurement file ${file} (${code}): ${(err as Error).message}`, HINT);
+    throw invalidArgument(`cannot read measurement file ${file}: ${describeFsError(err)}`, HINT);
   }
   return parseMeasurement(text, file);
 }

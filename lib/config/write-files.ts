@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { describeFsError } from '../report/fs-error.js';
 import { RdmaError, invalidArgument } from '../errors.js';
 import type { GeneratedFile } from './render-vllm.js';
 
@@ -37,8 +38,7 @@ export function writeGeneratedFiles(dir: string, files: readonly GeneratedFile[]
     return paths;
   } catch (err) {
     for (const t of temps) rmSync(t, { force: true });
-    const code = (err as { code?: string }).code ?? 'error';
-    throw new RdmaError(`cannot write the config files into ${target} (${code}): ${(err as Error).message}`, {
+    throw new RdmaError(`cannot write the config files into ${target}: ${describeFsError(err)}`, {
       code: 'ERR_RDMA_INVALID_ARGUMENT',
       hint: 'pass --out with a directory you can write to',
     });

@@ -1,6 +1,7 @@
 import { discoverRails } from '../rails/discover.js';
 import type { Rail } from '../rails/types.js';
 import { RdmaError, invalidArgument } from '../errors.js';
+import { inSourceCheckout } from '../native/source-checkout.js';
 
 export interface RailSelection {
   rails?: number;
@@ -9,9 +10,11 @@ export interface RailSelection {
   sysfsRoot?: string;
 }
 
-const NO_RAILS_HINT =
+// The project's QEMU guest is suggested only where it exists: in a clone of the repository.
+const noRailsHint = () =>
   'no ACTIVE Ethernet RDMA port with a netdev was found: on hardware check `ip link` and the cabling; without hardware ' +
-  'create soft-RoCE devices (`sudo rdma link add rxe0 type rxe netdev <if>`) or run inside the VM (`npm run vm -- ...`)';
+  'create soft-RoCE devices (`sudo rdma link add rxe0 type rxe netdev <if>`)' +
+  (inSourceCheckout() ? ' or run inside the project\'s VM (`npm run vm -- ...`)' : '');
 
 /** Picks the rails a run uses: --devices (in that order), else the first --rails N, else all. */
 export function selectRails(sel: RailSelection): Rail[] {
@@ -22,7 +25,7 @@ export function selectRails(sel: RailSelection): Rail[] {
   if (sel.rails !== undefined && sel.devices !== undefined) {
     throw invalidArgument('both --rails and --devices were given', 'pass one of them: --rails N takes the first N rails, --devices names them');
   }
-  if (all.length === 0) throw new RdmaError('this machine has no RDMA rails', { code: 'ERR_RDMA_NO_RAILS', hint: NO_RAILS_HINT });
+  if (all.length === 0) throw new RdmaError('this machine has no RDMA rails', { code: 'ERR_RDMA_NO_RAILS', hint: noRailsHint() });
   let chosen: Rail[];
   if (sel.devices !== undefined) {
     chosen = sel.devices.map((name) => {

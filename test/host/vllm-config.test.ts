@@ -310,6 +310,6 @@ describe('vLLM commands and scripts, run by bash against stub run_cluster.sh and
   it('reports a directory it cannot write as an RdmaError', () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, '');
-    expect(() => writeGeneratedFiles(join(file, 'sub'), vllmFiles(config))).toThrow(/cannot write the config files into .*a-file\/sub \(ENOTDIR\)/);
+    expect(() => writeGeneratedFiles(join(file, 'sub'), vllmFiles(config))).toThrow(/cannot write the config files into .*a-file\/sub: not a directory \(ENOTDIR\)$/);
   });
 });

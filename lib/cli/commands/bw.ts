@@ -7,6 +7,7 @@ import { addRunFlags, runTargetOptions, serveOptionsFrom, type RunFlags } from '
 import { interruptible } from '../signals.js';
 import { checkRunRole } from '../run-roles.js';
 import { examples } from '../help.js';
+import { canRedraw } from '../terminal.js';
 import { EXIT_INTERRUPTED } from '../errors.js';
 import { bandwidthJson, LiveLine, renderBandwidth } from '../views/bw-view.js';
 import { serveUntilInterrupted } from './serve-loop.js';
@@ -37,7 +38,7 @@ function toOptions(peer: string | undefined, o: BwFlags, signal: AbortSignal, en
 }
 
 async function runClient(ctx: CliContext, peer: string | undefined, o: BwFlags): Promise<void> {
-  const live = process.stderr.isTTY === true && !o.json;
+  const live = canRedraw(process.stderr, ctx.env) && !o.json;
   const interrupt = interruptible(() => ctx.err('\nspark-rdma: interrupted; finishing the current interval and printing what was measured'));
   try {
     const run = runBandwidth(toOptions(peer, o, interrupt.signal, ctx.env));

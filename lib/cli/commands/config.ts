@@ -25,6 +25,7 @@ interface RailFlags {
 
 interface NcclFlags extends RailFlags {
   format: string;
+  json?: boolean;
 }
 
 interface VllmFlags extends RailFlags {
@@ -100,8 +101,12 @@ const RAIL_HELP =
   `measured >= ${DUAL_RAIL_MIN_SPEEDUP}x single rail: with GPUDirect off a second rail adds host staging; one measured\n` +
   'pair of DGX Sparks served vLLM at 299 tok/s on one rail vs 239 on two), else single rail.\n';
 
-function runNccl(ctx: CliContext, flags: NcclFlags): void {
-  const format = checkFormat(flags.format);
+function runNccl(ctx: CliContext, flags: NcclFlags, cmd: Command): void {
+  // --json, as in every other command, is --format json.
+  if (flags.json && cmd.getOptionValueSource('format') === 'cli' && flags.format !== 'json') {
+    throw invalidArgument(`both --json and --format ${flags.format} were given`, 'pass one of them: --json is --format json');
+  }
+  const format = checkFormat(flags.json ? 'json' : flags.format);
   const config = ncclConfig(railOptions(ctx, flags));
   ctx.io.stdout(renderNcclConfig(config, format));
 }
@@ -151,7 +156,8 @@ export const command: CliCommand = {
       config
         .command('nccl')
         .description('the NCCL environment for RoCE with GPUDirect off (NCCL_IB_HCA, GDR off, socket netdevs), each value with its reason')
-        .option('--format <format>', 'shell (export lines to source or paste), env (docker --env-file), docker (-e flags) or json', 'shell'),
+        .option('--format <format>', 'shell (export lines to source or paste), env (docker --env-file), docker (-e flags) or json', 'shell')
+        .option('--json', 'print the config as JSON (same as --format json)'),
     )
       .addHelpText(
         'after',
@@ -163,7 +169,7 @@ export const command: CliCommand = {
             ['spark-rdma config nccl --format json', ''],
           ]),
       )
-      .action((flags: NcclFlags) => runNccl(ctx, flags));
+      .action((flags: NcclFlags, cmd: Command) => runNccl(ctx, flags, cmd));
 
     addRailOptions(
       config

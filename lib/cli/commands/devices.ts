@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { discoverRdma } from '../../rails/discover.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { examples } from '../help.js';
+import { inSourceCheckout } from '../../native/source-checkout.js';
 import { noDevicesAdvice, renderDevicesJson, renderDevicesTable } from '../devices-view.js';
 
 interface DevicesOptions {
@@ -19,7 +20,7 @@ function run(ctx: CliContext, opts: DevicesOptions): void {
     ctx.out(renderDevicesJson(discovery));
     return;
   }
-  ctx.out(discovery.devices.length === 0 ? noDevicesAdvice(discovery.root) : renderDevicesTable(discovery));
+  ctx.out(discovery.devices.length === 0 ? noDevicesAdvice(discovery.root, inSourceCheckout()) : renderDevicesTable(discovery));
 }
 
 export const command: CliCommand = {

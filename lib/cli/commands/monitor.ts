@@ -5,6 +5,7 @@ import { MAX_WATCH_INTERVAL_MS, MIN_WATCH_INTERVAL_MS, watchRails } from '../../
 import { redrawPrefix, renderFrame, renderPlainLines, renderWatching } from '../../monitor/view.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { examples } from '../help.js';
+import { canRedraw } from '../terminal.js';
 import { withSchema } from '../json-schema.js';
 import { processIo } from '../io.js';
 
@@ -52,7 +53,7 @@ function parseRailCount(text: string): number {
 
 function isTerminal(ctx: CliContext): boolean {
   // Only the real process streams can be a terminal; tests pass their own io.
-  return ctx.io === processIo && process.stdout.isTTY === true;
+  return ctx.io === processIo && canRedraw(process.stdout, ctx.env);
 }
 
 async function run(ctx: CliContext, opts: MonitorOptions): Promise<void> {
