@@ -3,6 +3,7 @@ import type { Rail } from '../rails/types.js';
 import type { SysfsDevice, SysfsPort } from '../sysfs/types.js';
 import { withSchema } from './json-schema.js';
 import { formatTable } from '../report/table.js';
+import { wrapText } from '../report/wrap.js';
 
 /**
  * What to say when a machine has no RDMA device at all, and how to get one to try things. The
@@ -30,17 +31,26 @@ function upDown(port: SysfsPort): string {
   return port.state === 'ACTIVE' ? '(Up)' : '(Down)';
 }
 
-function row(device: SysfsDevice, port: SysfsPort, rail: Rail | undefined): string[] {
+// Two tables, each within 80 columns (issue 21.10): what a user looks for first (which port is
+// which netdev and rail, its GID index, address and RoCE MTU), then the link details of the same
+// ports. One wide table (ibdev2netdev plus everything) ran to 141 columns on a DGX Spark.
+function railRow(device: SysfsDevice, port: SysfsPort, rail: Rail | undefined): string[] {
   return [
     device.name,
-    `port ${port.port}`,
-    '==>',
+    String(port.port),
     port.netdev ?? '-',
     upDown(port),
     rail ? `rail ${rail.index}` : '-',
     rail?.gidIndex != null ? String(rail.gidIndex) : '-',
     rail?.ipv4 ?? '-',
     port.activeMtu !== null ? String(port.activeMtu) : '-',
+  ];
+}
+
+function linkRow(device: SysfsDevice, port: SysfsPort): string[] {
+  return [
+    device.name,
+    String(port.port),
     port.netdevMtu !== null ? String(port.netdevMtu) : '-',
     rateText(port),
     `${port.state}/${port.physState}`,
@@ -49,30 +59,35 @@ function row(device: SysfsDevice, port: SysfsPort, rail: Rail | undefined): stri
   ];
 }
 
-const HEADERS = ['DEVICE', 'PORT', '', 'NETDEV', 'LINK', 'RAIL', 'GID', 'IPV4', 'MTU', 'NETDEV MTU', 'RATE', 'STATE', 'TYPE', 'PCI'];
+const RAIL_HEADERS = ['DEVICE', 'PORT', 'NETDEV', 'LINK', 'RAIL', 'GID', 'IPV4', 'MTU'];
+const LINK_HEADERS = ['DEVICE', 'PORT', 'NETDEV MTU', 'RATE', 'STATE', 'TYPE', 'PCI'];
 
-/** The devices table: one row per device port, rails marked, then what needs attention. */
+/** The devices tables: one row per device port in each, rails marked, then what needs attention. */
 export function renderDevicesTable(discovery: Discovery): string {
-  const rows: string[][] = [];
+  const railRows: string[][] = [];
+  const linkRows: string[][] = [];
   for (const device of discovery.devices) {
     for (const port of device.ports) {
       const rail = discovery.rails.find((r) => r.device === device.name && r.port === port.port);
-      rows.push(row(device, port, rail));
+      railRows.push(railRow(device, port, rail));
+      linkRows.push(linkRow(device, port));
     }
   }
-  const lines = [formatTable(HEADERS, rows), ''];
+  const lines: string[] = [];
   const rails = discovery.rails;
   if (rails.length === 0) {
     lines.push('No rails: no port is ACTIVE with an Ethernet link layer and a netdev (check cables and `ip link`).');
   } else {
-    const list = rails.map((r) => `rail ${r.index} = ${r.device}:${r.port} (${r.netdev}, ${r.ipv4 ?? 'no IPv4'})`).join(', ');
-    lines.push(`${rails.length} rail${rails.length === 1 ? '' : 's'}: ${list}. Rail i pairs with rail i on the peer.`);
+    lines.push(`${rails.length} rail${rails.length === 1 ? '' : 's'} (rail i pairs with rail i on the peer):`);
+    for (const r of rails) lines.push(`  rail ${r.index} = ${r.device}:${r.port} (${r.netdev}, ${r.ipv4 ?? 'no IPv4'})`);
   }
   for (const r of rails) if (r.reason) lines.push(`rail ${r.index} (${r.device} port ${r.port}): ${r.reason}`);
   const derived = rails.some((r) => r.activeMtuSource === 'netdev-mtu' || r.activeMtuSource === 'assumed');
   if (derived) lines.push('MTU: active RoCE MTU derived from the netdev MTU (sysfs only, no verbs query).');
   if (discovery.redirected) lines.push(`(read from ${discovery.root}, not /sys)`);
-  return lines.join('\n');
+  // Prose wraps; table rows are never cut (a device name beyond DGX Spark's 12 characters widens them).
+  const tables = [formatTable(RAIL_HEADERS, railRows), '', formatTable(LINK_HEADERS, linkRows), ''];
+  return [...tables, ...lines.map((l) => wrapText(l))].join('\n');
 }
 
 /** `{"schema": ..., "devices": [...], "rails": [...]}` on one line. */

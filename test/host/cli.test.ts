@@ -107,20 +107,35 @@ describe('devices', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     const header = lines[0]!;
-    expect(header).toMatch(/^DEVICE\s+PORT\s+NETDEV\s+LINK\s+RAIL\s+GID\s+IPV4\s+MTU\s+NETDEV MTU\s+RATE\s+STATE\s+TYPE\s+PCI$/);
+    expect(header).toMatch(/^DEVICE\s+PORT\s+NETDEV\s+LINK\s+RAIL\s+GID\s+IPV4\s+MTU$/);
     const rows = lines.slice(1, 5);
     expect(rows.map((l) => l.split(/\s{2,}/)[0])).toEqual(['rocep1s0f0', 'rocep1s0f1', 'roceP2p1s0f0', 'roceP2p1s0f1']);
     const up = rows[1]!;
-    expect(up).toMatch(/^rocep1s0f1\s+port 1\s+==>\s+enp1s0f1np1\s+\(Up\)\s+rail 0\s+3\s+192\.168\.100\.10\s+4096\s+9000\s+200 Gb\/s\s+ACTIVE\/LINK_UP\s+RoCE\s+0000:01:00\.1$/);
-    expect(rows[0]).toMatch(/^rocep1s0f0\s+port 1\s+==>\s+enp1s0f0np0\s+\(Down\)\s+-\s+-\s+-\s+1024\s+1500\s+40 Gb\/s\s+DOWN\/DISABLED/);
+    expect(up).toMatch(/^rocep1s0f1\s+1\s+enp1s0f1np1\s+\(Up\)\s+rail 0\s+3\s+192\.168\.100\.10\s+4096$/);
+    expect(rows[0]).toMatch(/^rocep1s0f0\s+1\s+enp1s0f0np0\s+\(Down\)\s+-\s+-\s+-\s+1024$/);
     // Columns are aligned: each header starts where its values start.
-    for (const col of ['RAIL', 'GID', 'IPV4', 'PCI']) {
+    for (const col of ['RAIL', 'GID', 'IPV4', 'MTU']) {
       const at = header.indexOf(col);
       for (const row of rows) expect(row[at - 1]).toBe(' ');
       expect(up.slice(at).length).toBeGreaterThan(0);
     }
     expect(up.indexOf('192.168.100.10')).toBe(header.indexOf('IPV4'));
-    expect(r.stdout).toContain('2 rails: rail 0 = rocep1s0f1:1 (enp1s0f1np1, 192.168.100.10), rail 1 = roceP2p1s0f1:1 (enP2p1s0f1np1, 192.168.101.10)');
+    // The port's link details: a second table under the first, the same rows in the same order.
+    const second = lines.indexOf('') + 1;
+    expect(lines[second]).toMatch(/^DEVICE\s+PORT\s+NETDEV MTU\s+RATE\s+STATE\s+TYPE\s+PCI$/);
+    expect(lines[second + 2]).toMatch(/^rocep1s0f1\s+1\s+9000\s+200 Gb\/s\s+ACTIVE\/LINK_UP\s+RoCE\s+0000:01:00\.1$/);
+    expect(lines[second + 1]).toMatch(/^rocep1s0f0\s+1\s+1500\s+40 Gb\/s\s+DOWN\/DISABLED\s+RoCE\s+0000:01:00\.0$/);
+    expect(r.stdout).toContain('2 rails (rail i pairs with rail i on the peer):\n  rail 0 = rocep1s0f1:1 (enp1s0f1np1, 192.168.100.10)\n  rail 1 = roceP2p1s0f1:1 (enP2p1s0f1np1, 192.168.101.10)');
+  });
+
+  test('issue 21.10: every line of the devices output fits an 80-column terminal (79 characters)', async () => {
+    const root = tree(dgxSparkNode());
+    for (const variant of [root, tree(brokenVariants.noIpv4())]) {
+      const r = await run(['devices', '--sysfs-root', variant], {});
+      expect(r.code).toBe(0);
+      const long = r.stdout.split('\n').filter((l) => l.length > 79);
+      expect(long).toEqual([]);
+    }
   });
 
   test('a rail without IPv4 is shown with the reason', async () => {
