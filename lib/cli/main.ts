@@ -12,6 +12,7 @@ import type { CliCommand, CliContext } from './command.js';
 import * as commands from './commands/index.js';
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
 import { examples } from './help.js';
+import { groupHelpOptions } from './help-groups.js';
 import { processIo, type CliIo } from './io.js';
 
 function packageVersion(): string {
@@ -44,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('afterAll', EXIT_CODES_HELP)
     .exitOverride();
   for (const command of Object.values(commands) as CliCommand[]) command.register(program, ctx);
+  groupHelpOptions(program);
   return program;
 }
 

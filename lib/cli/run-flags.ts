@@ -53,8 +53,8 @@ export function addRunFlags(cmd: Command, defaults: { size: string; iters: strin
     .option('--gid-index <n>', 'GID index on every rail (default: the IPv4 RoCE v2 entry)', intArg('--gid-index', 0, 65535))
     .option('--peer-timeout <s>', 'deadline for each step that waits for the peer (default 10)', secondsArg('--peer-timeout'))
     .option('--json', 'print the result as JSON')
-    .option('-F', 'accepted for perftest habits: spark-rdma never warns about cpufreq')
-    .option('--report_gbits', 'accepted for perftest habits: rates are always in Gb/s (and GiB/s)')
+    .option('-F', 'spark-rdma never warns about cpufreq')
+    .option('--report_gbits', 'rates are always in Gb/s (and GiB/s)')
     .option('--sysfs-root <dir>', 'read this sysfs tree instead of /sys');
 }
 
