@@ -1,6 +1,6 @@
 // Single or dual rail from saved bandwidth runs. Dual rail must be CLEARLY faster: GB10 has no
 // GPUDirect RDMA, so NCCL stages every transfer through host memory and a second rail adds
-// staging work. The seed setup saw vLLM (TP=2) at 299 tok/s on one rail and 239 tok/s on two:
+// staging work. One measured pair of DGX Sparks served vLLM (TP=2) at 299 tok/s on one rail and 239 on two:
 // dual rail cost 20 % end to end. To pay that back the raw gain must exceed 1 / 0.8 = 1.25x;
 // 1.3x leaves a margin over run-to-run noise (a few %). On a healthy DGX Spark pair dual rail
 // measures about 1.9x (92.6 + 97.3 Gb/s vs one half), a half trained at PCIe x2 about 1.1-1.2x.
@@ -19,9 +19,9 @@ export interface MeasurementVerdict {
   reason: string;
 }
 
-export const SEED_TOKENS_NOTE =
+export const DUAL_RAIL_TOKENS_NOTE =
   'with GDR off every NCCL transfer is staged through host memory and a second rail adds staging cost ' +
-  '(the seed setup saw vLLM at 299 tok/s on one rail vs 239 tok/s on two)';
+  '(one measured pair of DGX Sparks served vLLM at 299 tok/s on one rail vs 239 tok/s on two)';
 
 const gb = (x: number) => `${x.toFixed(1)} Gb/s`;
 const times = (x: number) => `${x.toFixed(2)}x`;
@@ -140,5 +140,5 @@ function explain(c: RailComparison): string {
     );
   }
   if (c.verdict === 'dual') return `dual rail: ${measured}`;
-  return `single rail: ${measured}, so it is not clearly faster; ${SEED_TOKENS_NOTE}`;
+  return `single rail: ${measured}, so it is not clearly faster; ${DUAL_RAIL_TOKENS_NOTE}`;
 }

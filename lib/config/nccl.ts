@@ -67,7 +67,7 @@ export function ncclVariables(rails: readonly Rail[], opts: { debug?: boolean } 
       value: 'none',
       since: NCCL_FLOORS.pluginNoneKeyword,
       reason:
-        `do not load a net plugin (NGC images ship the HPC-X one, which crashed in the seed setup); "none" is a keyword from NCCL ${NCCL_FLOORS.pluginNoneKeyword}, ` +
+        `do not load a net plugin (NGC images ship the HPC-X one, which crashed NCCL on a measured DGX Spark pair); "none" is a keyword from NCCL ${NCCL_FLOORS.pluginNoneKeyword}, ` +
         'older NCCL looks for libnccl-net-none.so, logs "NET/Plugin: Could not find" and uses its built-in transports, which is what we want',
     },
     { name: 'NCCL_NET_GDR_LEVEL', value: 'LOC', reason: 'never GPUDirect RDMA: GB10 does not support it, buffers are staged in host memory' },

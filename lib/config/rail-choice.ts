@@ -2,7 +2,7 @@ import { RdmaError, invalidArgument } from '../errors.js';
 import { discoverRails } from '../rails/discover.js';
 import type { Rail } from '../rails/types.js';
 import type { SysfsRootOptions } from '../sysfs/root.js';
-import { compareRailCounts, DUAL_RAIL_MIN_SPEEDUP, SEED_TOKENS_NOTE } from './compare.js';
+import { compareRailCounts, DUAL_RAIL_MIN_SPEEDUP, DUAL_RAIL_TOKENS_NOTE } from './compare.js';
 import { checkEvidence } from './evidence.js';
 import type { MeasuredRun } from './measurements.js';
 import type { RailDecision, RailMode } from './types.js';
@@ -162,7 +162,7 @@ export function chooseRails(opts: RailChoiceOptions = {}): RailDecision {
     chosen = candidates.slice(0, 1);
     source = 'default';
     reason =
-      `single rail by default: no measurements were given; ${SEED_TOKENS_NOTE}. To decide from data, save ` +
+      `single rail by default: no measurements were given; ${DUAL_RAIL_TOKENS_NOTE}. To decide from data, save ` +
       'spark-rdma bw --rails 1 --json and --rails 2 --json runs and pass both with --from';
   }
   requireIpv4(chosen);

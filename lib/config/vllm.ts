@@ -5,7 +5,7 @@ import { isIPv4 } from 'node:net';
 import { invalidArgument } from '../errors.js';
 import { discoverRails } from '../rails/discover.js';
 import type { Rail } from '../rails/types.js';
-import { SEED_TOKENS_NOTE } from './compare.js';
+import { DUAL_RAIL_TOKENS_NOTE } from './compare.js';
 import { ncclConfig, type NcclConfig, type NcclConfigOptions } from './nccl.js';
 import { isPlainValue } from './shell.js';
 import type { EnvVariable, RailDecision } from './types.js';
@@ -27,7 +27,7 @@ export const RUN_CLUSTER_UPSTREAM = "vLLM's examples/ray_serving/run_cluster.sh 
 export function rayFix(image: string): string {
   return `build an image with Ray: printf 'FROM ${image}\\nRUN pip install "ray[default]"\\n' | docker build -t vllm-ray - ; then pass --image vllm-ray`;
 }
-/** The seed setup's serve settings. */
+/** The serve settings of the measured DGX Spark pair (two single-GPU nodes, TP 2). */
 export const VLLM_SERVE_DEFAULTS = {
   tensorParallelSize: 2,
   gpuMemoryUtilization: 0.7,
@@ -115,7 +115,7 @@ function checkNumber(value: number | undefined, fallback: number, what: string, 
   return v;
 }
 
-/** "0.70" for 0.7 (the seed's spelling), any other value as written. */
+/** "0.70" for 0.7 (two decimals when that is exact), any other value as written. */
 function formatFraction(v: number): string {
   return Number.isInteger(v * 100) ? v.toFixed(2) : String(v);
 }
@@ -131,8 +131,8 @@ function nodeEnv(nccl: NcclConfig, nodeIp: string, headIp: string, netdev: strin
   }
   env.push(
     { name: 'RAY_memory_monitor_refresh_ms', value: '0', reason: "GB10 memory is unified: Ray's monitor counts page cache as pressure and kills workers" },
-    { name: 'VLLM_SLEEP_WHEN_IDLE', value: '1', reason: 'idle workers sleep instead of spinning a CPU core (seed setting)' },
-    { name: 'OMP_NUM_THREADS', value: '1', reason: 'one OpenMP thread per process: the Grace cores serve NCCL host staging (seed setting)' },
+    { name: 'VLLM_SLEEP_WHEN_IDLE', value: '1', reason: 'idle workers sleep instead of spinning a CPU core (as on the measured DGX Spark pair)' },
+    { name: 'OMP_NUM_THREADS', value: '1', reason: 'one OpenMP thread per process: the Grace cores serve NCCL host staging (as on the measured DGX Spark pair)' },
   );
   return env;
 }
@@ -234,7 +234,7 @@ export function vllmConfig(opts: VllmConfigOptions): VllmConfig {
     `the image must have Ray (run_cluster.sh runs ray start in it; recent vLLM images may not ship it): the start scripts check and stop with the fix: ${rayFix(image)}`,
   ];
   if (nccl.decision.mode === 'dual') {
-    notes.push(`dual rail raises raw bandwidth, but ${SEED_TOKENS_NOTE}: compare tok/s against --single before keeping it`);
+    notes.push(`dual rail raises raw bandwidth, but ${DUAL_RAIL_TOKENS_NOTE}: compare tok/s against --single before keeping it`);
   }
   return {
     decision: nccl.decision,

@@ -15,7 +15,7 @@ import type { CheckStatus, DoctorCheck, DoctorReport } from './types.js';
 
 /**
  * Default planned registration size: 1 GiB. NCCL's host-staged buffers on two rails and a
- * `spark-rdma bw` sweep to 8 MiB messages stay below it; the seed setup ran with memlock unlimited.
+ * `spark-rdma bw` sweep to 8 MiB messages stay below it; the measured DGX Spark pair ran with memlock unlimited.
  */
 export const DEFAULT_MEMLOCK_NEEDED = 2 ** 30;
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { noDevicesAdvice } from '../../lib/cli/devices-view.js';
+import { DOCUMENTED_COMMANDS } from '../../lib/cli/docs-blocks.js';
 import { main } from '../../lib/cli/main.js';
 import { canRedraw } from '../../lib/cli/terminal.js';
 import { inSourceCheckout } from '../../lib/native/source-checkout.js';
@@ -76,5 +77,21 @@ describe('messages', () => {
     const both = await cli(['config', 'nccl', '--json', '--format', 'env', '--sysfs-root', spark.root]);
     expect(both.code).toBe(2);
     expect(both.stderr.split('\n')[0]).toBe('spark-rdma: both --json and --format env were given');
+  });
+
+  test("no 'seed' wording reaches a user: configs (every format, both rail counts), their notes and every help", async () => {
+    const vllm = ['config', 'vllm', '--head-ip', '192.168.100.10', '--worker-ip', '192.168.100.11', '--model', 'm', '--sysfs-root', spark.root];
+    const runs = [
+      ...['shell', 'env', 'docker', 'json'].flatMap((f) => [['config', 'nccl', '--format', f, '--sysfs-root', spark.root], ['config', 'nccl', '--format', f, '--dual', '--sysfs-root', spark.root]]),
+      vllm,
+      [...vllm, '--dual'],
+      [...vllm, '--json'],
+      ...DOCUMENTED_COMMANDS.map((c) => [...c.split(' ').filter((w) => w.length > 0), '--help']),
+    ];
+    for (const argv of runs) {
+      const r = await cli(argv);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(`${r.stdout}${r.stderr}`, argv.join(' ')).not.toMatch(/\bseed/i);
+    }
   });
 });

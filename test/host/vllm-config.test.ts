@@ -104,7 +104,7 @@ describe('vLLM serve line and options', () => {
   const spark = tree(dgxSparkNode());
   const base: VllmConfigOptions = { sysfsRoot: spark, headIp: '192.168.100.10', workerIp: '192.168.100.11', model: MODEL };
 
-  it("defaults to the seed's settings: TP 2, ray backend, 0.70 memory, fp8 KV cache, 2048 batched tokens", () => {
+  it("defaults to the measured pair's settings: TP 2, ray backend, 0.70 memory, fp8 KV cache, 2048 batched tokens", () => {
     expect(vllmConfig(base).serve).toEqual([
       'vllm', 'serve', MODEL,
       '--tensor-parallel-size', '2',
