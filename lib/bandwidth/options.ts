@@ -41,6 +41,12 @@ export interface BandwidthOptions {
   bidir?: boolean;
   /** The peer is a stock ib_write_bw server (rail i on port + i), not a spark-rdma server. */
   perftest?: boolean;
+  /**
+   * With perftest: the units of the report the server prints (default 'MiB/s'). A stock server
+   * prints the client's numbers under a header in its own units and never says which it uses,
+   * so this must match its --report_gbits ('Gb/s'), as a stock client's flag must.
+   */
+  perftestReportUnits?: PerftestReportUnits;
   /** Path MTU (default: the rail's active MTU). */
   mtu?: number;
   /** Force the GID index on every rail. */
@@ -71,6 +77,8 @@ export interface BandwidthParams {
   completionTimeoutMs: number;
 }
 
+export type PerftestReportUnits = 'MiB/s' | 'Gb/s';
+
 export const DEFAULT_PORT = 18515;
 
 function positiveInt(name: string, flag: string, value: number | undefined, fallback: number, max: number): number {
@@ -96,6 +104,12 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
   if (o.cm && o.port !== undefined) checkCmPorts(o.port, 1);
   checkPathMtu(o.mtu);
   checkMtuWithCm(o.mtu, o.cm);
+  if (o.perftestReportUnits !== undefined && !o.perftest) {
+    throw invalidArgument('report units were given for a run that sends no perftest report', 'pass perftestReportUnits (--report_gbits) only with perftest (--perftest)');
+  }
+  if (o.perftestReportUnits !== undefined && o.perftestReportUnits !== 'MiB/s' && o.perftestReportUnits !== 'Gb/s') {
+    throw invalidArgument(`report units '${String(o.perftestReportUnits)}' are not MiB/s or Gb/s`, "pass perftestReportUnits: 'Gb/s' for a server started with --report_gbits, else 'MiB/s'");
+  }
   const sizes = o.sizes ?? [65536];
   if (sizes.length === 0) throw invalidArgument('no message sizes given', 'pass --size or --sizes');
   for (const s of sizes) {

@@ -11,7 +11,7 @@ const TUNING = 'Tuning:';
 const VERDICT = 'Verdict:';
 const SERVING = 'Serving:';
 const OUTPUT = 'Output:';
-const PERFTEST = 'Accepted for perftest habits (no effect):';
+const PERFTEST = 'perftest habits:';
 const MACHINE = 'Machine (another tree than the live system):';
 const OTHER = 'Other:';
 

@@ -26,7 +26,7 @@ export interface RunFlags {
   sysfsRoot?: string;
   /** perftest's -a: every size from 2 B to 8 MiB. */
   a?: boolean;
-  /** perftest's -F and --report_gbits: accepted, nothing to change (see their help). */
+  /** perftest's -F (nothing to change) and --report_gbits (the units of bw --perftest's report; see their help). */
   F?: boolean;
   report_gbits?: boolean;
 }
@@ -54,7 +54,7 @@ export function addRunFlags(cmd: Command, defaults: { size: string; iters: strin
     .option('--peer-timeout <s>', 'deadline for each step that waits for the peer (default 10)', secondsArg('--peer-timeout'))
     .option('--json', 'print the result as JSON')
     .option('-F', 'spark-rdma never warns about cpufreq')
-    .option('--report_gbits', 'rates are always in Gb/s (and GiB/s)')
+    .option('--report_gbits', 'bw --perftest: send the report in Gb/s, for a server started with --report_gbits (our own rates are always in Gb/s)')
     .option('--sysfs-root <dir>', 'read this sysfs tree instead of /sys');
 }
 

@@ -3,7 +3,7 @@
 // report so that the server prints what we measured.
 import { RdmaError } from '../errors.js';
 import { measureSize, type RailWriter } from '../bandwidth/measure.js';
-import type { BandwidthOptions, BandwidthParams } from '../bandwidth/options.js';
+import type { BandwidthOptions, BandwidthParams, PerftestReportUnits } from '../bandwidth/options.js';
 import type { RailBandwidth } from '../bandwidth/result.js';
 import type { RunContext } from '../bandwidth/run.js';
 import type { LoopbackOrClient } from '../bandwidth/sizes.js';
@@ -16,13 +16,18 @@ import { refusePerftestFlags } from './refuse.js';
 import { encodeReport, REPORT_FIELD_BYTES, type BandwidthReport } from './wire.js';
 
 /**
- * What ib_write_bw's client would report for this rail, in MiB/s (its default units): the
- * average over first post to last completion, the best full interval as the peak.
+ * What ib_write_bw's client would report for this rail: the average over first post to last
+ * completion, the best full interval as the peak, in MiB/s (2^20 B/s, its default) or Gb/s
+ * (10^9 bit/s, --report_gbits): print_report_bw's format_factor is 0x100000 or 125000000 in
+ * src/perftest_parameters.c from 5.70 through 6.29. The stock server prints these numbers as
+ * they come, under a header in its own units (write_bw.c: print_full_bw_report(rem_bw_rep)).
  */
-export function perftestReport(r: RailBandwidth, intervalMs: number): BandwidthReport {
+export function perftestReport(r: RailBandwidth, intervalMs: number, units: PerftestReportUnits = 'MiB/s'): BandwidthReport {
+  const perSecond = units === 'Gb/s' ? (bytes: number) => (bytes * 8) / 1e9 : (bytes: number) => bytes / BYTES_PER_MIB;
+  const average = units === 'Gb/s' ? r.gbps : r.mibps;
   const full = r.samples.filter((s) => s.seconds >= (intervalMs / 1000) * 0.5);
-  const peak = Math.max(r.mibps, ...full.map((s) => s.bytes / s.seconds / BYTES_PER_MIB));
-  return { size: BigInt(r.size), iters: BigInt(r.messages), bwPeak: peak, bwAvg: r.mibps, msgRateMpps: r.msgRate };
+  const peak = Math.max(average, ...full.map((s) => perSecond(s.bytes / s.seconds)));
+  return { size: BigInt(r.size), iters: BigInt(r.messages), bwPeak: peak, bwAvg: average, msgRateMpps: r.msgRate };
 }
 
 export async function runPerftestBandwidth(
@@ -55,7 +60,7 @@ export async function runPerftestBandwidth(
     const reported = await Promise.allSettled(
       measured.rails.map((r) => {
         const rail = connected[rails.findIndex((x) => x.index === r.rail)]!;
-        return sendReport(rail, perftestReport(r, params.intervalMs), deadlines.peerTimeoutMs);
+        return sendReport(rail, perftestReport(r, params.intervalMs, options.perftestReportUnits), deadlines.peerTimeoutMs);
       }),
     );
     const lost = reported.find((x): x is PromiseRejectedResult => x.status === 'rejected');

@@ -10,7 +10,7 @@ function groups(text: string): [string, string[]][] {
   const out: [string, string[]][] = [];
   for (const block of text.split('\n\n')) {
     const [heading, ...items] = block.split('\n');
-    if (!heading || !/^[A-Z][^:]*:$/.test(heading) || !items.every((l) => l.startsWith('  '))) continue;
+    if (!heading || !/^[A-Za-z][^:]*:$/.test(heading) || !items.every((l) => l.startsWith('  '))) continue;
     if (heading === 'Arguments:' || heading === 'Commands:' || heading === 'Examples:') continue;
     out.push([heading, items.filter((l) => /^ {2}-/.test(l)).map((l) => l.trim().split(/\s{2,}/)[0]!)]);
   }
@@ -37,7 +37,7 @@ describe('help groups', () => {
     expect(found.get('Peer and session:')).toEqual(['--loopback', '--cm', '--perftest', '-p, --port <n>', '--bind <addrs>', '--peer-timeout <s>']);
     expect(found.get('Rails:')).toEqual(['--rails <n>', '-d, --devices <list>', '--mtu <bytes>', '--gid-index <n>']);
     expect(found.get('Tuning:')).toContain('-q, --qps <n>');
-    expect(found.get('Accepted for perftest habits (no effect):')).toEqual(['-F', '--report_gbits']);
+    expect(found.get('perftest habits:')).toEqual(['-F', '--report_gbits']);
   });
 
   test('an option in no group, or a group naming a missing option, stops the program from being built', () => {

@@ -2,7 +2,9 @@
 // (scripted from their source in perftest-peer.ts) driven through the real TCP code on loopback.
 import { createServer, connect } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { sendReport } from '../../lib/perftest/bw-client.js';
+import { resolveBandwidthParams } from '../../lib/bandwidth/options.js';
+import type { RailBandwidth } from '../../lib/bandwidth/result.js';
+import { perftestReport, sendReport } from '../../lib/perftest/bw-client.js';
 import { confirmConnected, exchangeKeys, keyOf, prelude } from '../../lib/perftest/handshake.js';
 import { ExactStream } from '../../lib/perftest/stream.js';
 import {
@@ -48,6 +50,41 @@ describe('byte formats', () => {
     expect(decodeReport(fields)).toEqual(report);
     expect(reportUnits(report)).toBe('MiB/s');
     expect(reportUnits({ ...report, bwAvg: (108.25 * 2 ** 20 * 8) / 1e9 })).toBe('Gb/s');
+  });
+});
+
+describe('the report our client sends a stock ib_write_bw server', () => {
+  // 3 s of 64 KiB writes at 10 GB/s, in 1 s samples; one best second at 11 GB/s.
+  const bytes = 30e9;
+  const rail = {
+    size: 65536,
+    messages: Math.round(bytes / 65536),
+    gbps: (bytes * 8) / 3 / 1e9,
+    mibps: bytes / 3 / 2 ** 20,
+    msgRate: bytes / 65536 / 3 / 1e6,
+    samples: [
+      { seconds: 1, bytes: 9.5e9 },
+      { seconds: 1, bytes: 11e9 },
+      { seconds: 1, bytes: 9.5e9 },
+    ],
+  } as unknown as RailBandwidth;
+
+  test('in MiB/s by default, in Gb/s for a server started with --report_gbits: the units its header says', () => {
+    const mib = perftestReport(rail, 1000);
+    expect(mib.bwAvg).toBeCloseTo(bytes / 3 / 2 ** 20, 6);
+    expect(mib.bwPeak).toBeCloseTo(11e9 / 2 ** 20, 6);
+    expect(reportUnits(mib)).toBe('MiB/s');
+    const gbits = perftestReport(rail, 1000, 'Gb/s');
+    expect(gbits.bwAvg).toBeCloseTo(80, 9);
+    expect(gbits.bwPeak).toBeCloseTo(88, 9);
+    expect(gbits.msgRateMpps).toBe(mib.msgRateMpps);
+    expect(reportUnits(gbits)).toBe('Gb/s');
+  });
+
+  test('report units are refused where no perftest report is sent, and must be MiB/s or Gb/s', () => {
+    expect(() => resolveBandwidthParams({ peer: 'h', perftestReportUnits: 'Gb/s' })).toThrow(/report units were given for a run that sends no perftest report/);
+    expect(() => resolveBandwidthParams({ peer: 'h', perftest: true, perftestReportUnits: 'GB/s' as never })).toThrow(/are not MiB\/s or Gb\/s/);
+    expect(() => resolveBandwidthParams({ peer: 'h', perftest: true, perftestReportUnits: 'Gb/s' })).not.toThrow();
   });
 });
 

@@ -39,6 +39,21 @@ describe('spark-rdma client against ib_write_bw / ib_write_lat servers', () => {
     });
   }
 
+  test('bw --perftest --report_gbits against ib_write_bw --report_gbits: the server prints our Gb/s under its Gb/sec header', async () => {
+    const p = nextPort();
+    const server = await perftestServer('ib_write_bw', p, ['--report_gbits'], TOOL_MS);
+    const ours = await runNode([CLI, 'bw', PEER, '--perftest', '--report_gbits', '--port', String(p), '--rails', '1', '--iters', '2000', '--json'], TOOL_MS);
+    const served = await server.done;
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(served.code, served.stdout + served.stderr).toBe(0);
+    const rail = (JSON.parse(ours.stdout) as { rails: { gbps: number; mibps: number; msgRate: number }[] }).rails[0]!;
+    sideBySide('bw client --report_gbits', JSON.stringify({ gbps: rail.gbps, mibps: rail.mibps, msgRate: rail.msgRate }), served.stdout);
+    expect(served.stdout).toContain('BW average[Gb/sec]');
+    const [, , , avg, mpps] = perftestRow(served.stdout);
+    expect(Math.abs(avg! - rail.gbps)).toBeLessThanOrEqual(0.006);
+    expect(Math.abs(mpps! - rail.msgRate)).toBeLessThanOrEqual(0.0000006);
+  });
+
   test('two rails from one process against two ib_write_bw servers (rail i on --port + i)', async () => {
     const p = nextPort();
     const servers = [await perftestServer('ib_write_bw', p, [], TOOL_MS, 'rxe0'), await perftestServer('ib_write_bw', p + 1, [], TOOL_MS, 'rxe1')];

@@ -34,6 +34,8 @@ function toOptions(peer: string | undefined, o: BwFlags, signal: AbortSignal, en
     ...(o.warmup !== undefined ? { warmupMs: Math.round(o.warmup * 1000) } : {}),
     ...(o.interval !== undefined ? { intervalMs: Math.max(1, Math.round(o.interval * 1000)) } : {}),
     ...(o.bidir ? { bidir: true } : {}),
+    // A stock server prints our report under its own units' header: --report_gbits on both ends, as with perftest.
+    ...(o.perftest && o.report_gbits && peer !== undefined ? { perftestReportUnits: 'Gb/s' as const } : {}),
   };
 }
 
