@@ -60,9 +60,10 @@ export async function servePerftestClient(socket: Socket, initial: Buffer, o: Pe
     const who = `perftest ${agreed.peerVersion} ${tool} client at ${stream.peer} on ${rail.device}`;
     if (o.test === 'bw') {
       endpoint = RailEndpoint.open({ ...shape, qps: 1, maxQps: SERVED_MAX_QPS, txDepth: 16, inlineBytes: 0 });
-      const qps = await keysOfUnknownCount(stream, endpoint, agreed.mtu, o.peerTimeoutMs);
+      const served = endpoint;
+      const qps = await keysOfUnknownCount(stream, endpoint, agreed.mtu, o.peerTimeoutMs, () => markRegions(served, agreed.cycleBuffer));
       o.log(`${who}: ${qps} QP(s), MTU ${agreed.mtu}: connected; the client writes and reports`);
-      await followBandwidthClient(stream, keyOf(endpoint.wire(), 0), who, o);
+      await followBandwidthClient(stream, keyOf(endpoint.wire(), 0), who, { ...o, landed: () => writesLanded(served, agreed.cycleBuffer) });
     } else {
       const { size, iterations, inlineThreshold } = o.latency;
       endpoint = RailEndpoint.open({ ...shape, qps: 1, txDepth: 64, inlineBytes: inlineThreshold, regionBytes: Math.max(shape.regionBytes, size) });
@@ -102,6 +103,7 @@ export async function keysOfUnknownCount(
   endpoint: Pick<RailEndpoint, 'wire' | 'addQueuePair' | 'connect'>,
   mtu: number,
   timeoutMs: number,
+  onConnected: () => void = () => undefined,
 ): Promise<number> {
   const theirs: KeyMessage[] = [];
   const mine: KeyMessage[] = [];
@@ -110,6 +112,7 @@ export async function keysOfUnknownCount(
     if (theirs.length > 0 && key.qpn === theirs[0]!.qpn) {
       // The second round began: connect, then answer it and the rest of it.
       endpoint.connect(peerWire(theirs, 'the perftest client', mtu));
+      onConnected();
       stream.write(encodeKey(mine[0]!));
       const rest = mine.slice(1);
       for (const [i, k] of rest.entries()) {
@@ -127,23 +130,47 @@ export async function keysOfUnknownCount(
   }
 }
 
-const KEY_TEXT = /^[0-9a-f:]{8}$/i;
+/** A byte no region holds before the client writes: perftest's bw buffers are rand() bytes (create_mr). */
+const UNWRITTEN = 0xa5;
 
-/** The run: wait for the client's end sync (its run's length is its own), its report, the closing sync. */
-export async function followBandwidthClient(stream: ExactStream, key: KeyMessage, who: string, o: Pick<PerftestServeOptions, 'log' | 'peerTimeoutMs'>): Promise<void> {
+/** Where a client's writes land: each QP's region from its start, cycling within the cycle buffer. */
+function landingBytes(endpoint: RailEndpoint, cycleBuffer: number): Uint8Array[] {
+  return endpoint.targets.map((t) => t.view().subarray(0, Math.max(cycleBuffer, 4096)));
+}
+
+function markRegions(endpoint: RailEndpoint, cycleBuffer: number): void {
+  for (const bytes of landingBytes(endpoint, cycleBuffer)) bytes.fill(UNWRITTEN);
+}
+
+function writesLanded(endpoint: RailEndpoint, cycleBuffer: number): boolean {
+  return landingBytes(endpoint, cycleBuffer).some((bytes) => bytes.some((b) => b !== UNWRITTEN));
+}
+
+/**
+ * The run: wait for the client's end sync (its run's length is its own), its report, the closing
+ * sync. ib_write_bw -b sends the same messages, but its sync comes before its run, a one-way
+ * client's after it (write_bw.c, RUN_REGULAR and RUN_ALL, 5.70 through 6.29), when every write
+ * of its run completed, so landed. `landed` tells them apart at that sync, before it is answered
+ * (the -b client starts writing only then). Nothing in the exchange itself carries -b.
+ */
+export async function followBandwidthClient(
+  stream: ExactStream,
+  key: KeyMessage,
+  who: string,
+  o: Pick<PerftestServeOptions, 'log' | 'peerTimeoutMs'> & { landed?: () => boolean },
+): Promise<void> {
   // An iteration run has no length we know of: a generous deadline, as for our own sessions.
-  await shakeHands(stream, 'server', key, o.peerTimeoutMs + 3_600_000, 'the sync after the run');
+  decodeKey(await stream.read(KEY_BYTES, o.peerTimeoutMs + 3_600_000, 'the sync after the run'), 'the sync after the run');
+  if (o.landed && !o.landed()) {
+    throw new RdmaError(`the ${who.replace(/^perftest \S+ /, '')} runs bidirectional (-b): it synced before writing anything; this server does not serve -b`, {
+      code: ERR_PEER_MISMATCH,
+      hint: 'run ib_write_bw without -b against spark-rdma (or spark-rdma bw --bidir against a spark-rdma server)',
+    });
+  }
+  stream.write(encodeKey(key));
   const fields: Buffer[] = [];
   for (let i = 0; i < 5; i++) {
-    const field = await stream.exchange('server', Buffer.alloc(REPORT_FIELD_BYTES), REPORT_FIELD_BYTES, o.peerTimeoutMs, `field ${i + 1} of 5 of the bandwidth report`);
-    if (i === 0 && KEY_TEXT.test(field.toString('latin1'))) {
-      // ib_write_bw -b syncs once more before its run: what came is a key message, not a report.
-      throw new RdmaError(`the ${who.replace(/^perftest \S+ /, '')} runs bidirectional (-b), which this server does not serve`, {
-        code: ERR_PEER_MISMATCH,
-        hint: 'run ib_write_bw without -b against spark-rdma (or spark-rdma bw --bidir against a spark-rdma server)',
-      });
-    }
-    fields.push(field);
+    fields.push(await stream.exchange('server', Buffer.alloc(REPORT_FIELD_BYTES), REPORT_FIELD_BYTES, o.peerTimeoutMs, `field ${i + 1} of 5 of the bandwidth report`));
   }
   const report = decodeReport(fields);
   await shakeHands(stream, 'server', key, o.peerTimeoutMs, 'the closing sync');

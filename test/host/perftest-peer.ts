@@ -11,7 +11,7 @@ export interface PeerScript {
   role: 'server' | 'client';
   test: 'bw' | 'lat';
   qps: number;
-  /** ib_write_bw -b: one more sync before the run and one after (4.6+), then the reports. */
+  /** ib_write_bw -b: its one sync comes before the run, then the reports (write_bw.c RUN_REGULAR, 5.70-6.29). */
   duplex?: boolean;
   /** The report this peer sends (ours is what it reads); zeros by default, as perftest's server. */
   report?: Buffer[];
@@ -109,9 +109,7 @@ export async function runPeer(socket: Socket, s: PeerScript): Promise<PeerRecord
     for (let i = 0; i < s.qps; i++) await key(i);
     await key(0); // after RTR
     if (s.test === 'bw') {
-      if (s.duplex) await key(0); // sync before the run
-      if (s.duplex && own >= 4.6) await key(0); // sync after it
-      await key(0); // server: waits for the client; client: after its run
+      await key(0); // -b: the sync before the run; one way: the client's after its run
       const mine = s.report ?? Array.from({ length: 5 }, () => Buffer.alloc(8));
       for (const field of mine) rec.report.push(Buffer.from(await xchg(field, rem >= 5.33 ? 8 : 4)));
       await key(0); // ctx_close_connection

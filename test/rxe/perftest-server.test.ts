@@ -48,6 +48,23 @@ describe('ib_write_bw / ib_write_lat clients against a spark-rdma server (no fla
     });
   }
 
+  // ib_write_bw -b syncs before its run, one way after it (write_bw.c of 6.06 and 6.29): when
+  // the sync comes and none of its writes has landed, the client is bidirectional.
+  for (const mode of [['-n', '500'], ['-D', '2']]) {
+    test(`ib_write_bw -b ${mode.join(' ')} is refused with the flag to drop; the server keeps serving`, async () => {
+      const before = bw.log().length;
+      const client = await perftestClient('ib_write_bw', bwPort, ['-b', ...mode], TOOL_MS).done;
+      expect(client.timedOut).toBe(false);
+      await new Promise((r) => setTimeout(r, 500));
+      const logged = bw.log().slice(before);
+      console.log(`ib_write_bw -b ${mode.join(' ')}: exit ${client.code}; server log:\n${logged}`);
+      expect(client.code).not.toBe(0);
+      expect(logged).toMatch(/bidirectional \(-b\)/);
+      const after = await perftestClient('ib_write_bw', bwPort, ['-n', '500'], TOOL_MS).done;
+      expect(after.code, after.stdout + after.stderr).toBe(0);
+    });
+  }
+
   for (const size of [2, 4096]) {
     test(`ib_write_lat -s ${size} against spark-rdma lat: both sides' percentiles`, async () => {
       const server = size === 2 ? lat : await startServer('lat', nextPort(), ['--rails', '1', '--size', String(size), '--iters', '1000']);
