@@ -31,6 +31,8 @@ function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal, e
     ...(o.inline !== undefined ? { inlineThreshold: o.inline } : {}),
     ...(o.concurrent ? { concurrent: true } : {}),
     ...(o.timer !== undefined ? { timer: o.timer } : {}),
+    // --peer-timeout bounds every wait for the peer: the session's steps and, inside an exchange, its silence.
+    ...(o.peerTimeout !== undefined ? { silenceTimeoutMs: Math.round(o.peerTimeout * 1000) } : {}),
   };
 }
 
