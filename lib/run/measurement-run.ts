@@ -51,6 +51,15 @@ export class MeasurementRun<R, S> extends EventEmitter implements PromiseLike<R>
     return this.result.then(onFulfilled, onRejected);
   }
 
+  // A run is used as a promise is (engine-flow's `runLatency(...).catch(...)` threw without these).
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<R | B> {
+    return this.result.catch(onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<R> {
+    return this.result.finally(onFinally);
+  }
+
   /** Samples as they arrive; ends when the run ends. */
   samples(): AsyncIterableIterator<S> {
     this.iterating = true;

@@ -1,7 +1,7 @@
 // Issue 21, point 3: one meaning per name. --rails N is "the first N rails" in every command
 // and API; --warmup is seconds in bw and lat; the old spellings are refused with the new one.
 import { afterAll, describe, expect, test } from 'vitest';
-import { BandwidthRun } from '../../lib/bandwidth/index.js';
+import { BandwidthRun, runBandwidth } from '../../lib/bandwidth/index.js';
 import { main } from '../../lib/cli/main.js';
 import { ncclConfig } from '../../lib/config/nccl.js';
 import { RdmaError } from '../../lib/errors.js';
@@ -108,6 +108,17 @@ describe('the library: one shape per name', () => {
     expect(typeof run.samples()[Symbol.asyncIterator]).toBe('function');
     const err = await rejection(run);
     expect(err.message).toBe('no message sizes given');
+  });
+
+  test('a run is used as a promise is: .catch() and .finally() as well as then/await (runBandwidth and runLatency)', async () => {
+    let settled = 0;
+    const caught = await runLatency({ loopback: true, sysfsRoot: rxe.root, sizes: [] })
+      .catch((e: unknown) => e)
+      .finally(() => void settled++);
+    expect((caught as Error).message).toBe('no message sizes given');
+    const bw = await runBandwidth({ loopback: true, sysfsRoot: rxe.root, sizes: [] }).finally(() => void settled++).catch((e: unknown) => e);
+    expect((bw as Error).message).toBe('no message sizes given');
+    expect(settled).toBe(2);
   });
 
   test('LatencyOptions.peerTimeoutMs is the session step deadline, as in runBandwidth; the engine silence limit is silenceTimeoutMs', async () => {
