@@ -27,7 +27,7 @@ describe('stop before start', () => {
   it('a latency initiator or responder with an aborted signal starts no engine and resolves with no samples', async () => {
     const params = resolveLatencyParams({});
     const initiator = initiate(untouchable, peer, 2, params, AbortSignal.abort());
-    const responder = respond(untouchable, peer, 2, { inlineThreshold: 0, peerTimeoutMs: 1000 }, AbortSignal.abort());
+    const responder = respond(untouchable, peer, 2, { inlineThreshold: 0, silenceTimeoutMs: 1000 }, AbortSignal.abort());
     for (const p of [initiator, responder]) {
       const result = await p.done;
       expect(result.samplesNs.length).toBe(0);

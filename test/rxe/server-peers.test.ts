@@ -55,7 +55,7 @@ describe('crashes (issue 20 points 1 and 3)', () => {
     try {
       c.channel.send({ type: 'start', size: 64 });
       await c.channel.receive(['started'], 20_000);
-      const ping = initiate(c.endpoints[0]!, c.peers[0]!, 64, { sizes: [64], iterations: 50, warmupIterations: 0, warmupMs: 0, inlineThreshold: 0, concurrent: false, cm: false, peerTimeoutMs: 3_000, timer: 'clock' }, undefined);
+      const ping = initiate(c.endpoints[0]!, c.peers[0]!, 64, { sizes: [64], iterations: 50, warmupIterations: 0, warmupMs: 0, inlineThreshold: 0, concurrent: false, cm: false, silenceTimeoutMs: 3_000, timer: 'clock' }, undefined);
       await ping.done.catch(() => undefined);
       await until('the server to drop the session', () => dropped().length > before, 30_000);
     } finally {
@@ -71,7 +71,7 @@ describe('crashes (issue 20 points 1 and 3)', () => {
     const c = await handClient(host, PORT, s.rails, p);
     c.channel.send({ type: 'start', size: 64 });
     await c.channel.receive(['started'], 20_000);
-    const ping = initiate(c.endpoints[0]!, c.peers[0]!, 64, { sizes: [64], durationMs: 60_000, warmupIterations: 0, warmupMs: 0, inlineThreshold: 0, concurrent: false, cm: false, peerTimeoutMs: 3_000, timer: 'clock' }, undefined);
+    const ping = initiate(c.endpoints[0]!, c.peers[0]!, 64, { sizes: [64], durationMs: 60_000, warmupIterations: 0, warmupMs: 0, inlineThreshold: 0, concurrent: false, cm: false, silenceTimeoutMs: 3_000, timer: 'clock' }, undefined);
     await sleep(1_500);
     c.channel.close();
     ping.stop();
