@@ -173,8 +173,20 @@ export class MemoryRegion {
 }
 
 /** A completion queue (`ibv_create_cq`). */
+/** Options of a CompletionQueue. */
+export interface CompletionQueueOptions {
+  /**
+   * Create it with a completion channel (ibv_create_comp_channel, one fd, non-blocking), so an
+   * engine given `events: true` can sleep until a completion instead of spinning. The channel
+   * is destroyed with the CQ (every event is acked first). Default false.
+   */
+  completionChannel?: boolean;
+}
+
 export class CompletionQueue {
-  constructor(context: Context, depth: number);
+  constructor(context: Context, depth: number, options?: CompletionQueueOptions);
+  /** True when made with a completion channel. */
+  readonly completionChannel: boolean;
   /** Actual depth the device granted (may exceed the request). */
   readonly depth: number;
   readonly closed: boolean;
@@ -317,6 +329,21 @@ export interface WriteBandwidthParams {
   intervalMs: number;
   /** No completion for this long while WRs are outstanding is an error (`ERR_RDMA_CQ_TIMEOUT`). */
   completionTimeoutMs: number;
+  /**
+   * Sleep on the CQ's completion channel between completions instead of spinning (perftest's
+   * -e): arm (ibv_req_notify_cq), poll once more (a completion that came in between raises no
+   * event), then poll() on the channel fd for at most 20 ms, the completion deadline, the end
+   * of the duration or the next sample, whichever is first. Needs a CQ made with
+   * `{completionChannel: true}`. Default false.
+   */
+  events?: boolean;
+  /**
+   * Polling mode: call sched_yield() once per this many microseconds of spinning (0 = never,
+   * the default; at most 1e6). A thread that spins on every CPU otherwise delays the JS
+   * thread's timers until the scheduler's next tick; a yield returns at once when nothing else
+   * is runnable. Ignored with `events`.
+   */
+  yieldEveryUs?: number;
 }
 
 /** One streamed interval sample. */
@@ -351,7 +378,31 @@ export interface WriteBandwidthResult {
   /** True when stop() ended the run before its iterations or duration were done. */
   stoppedEarly: boolean;
   /** Engine-side counters that explain performance: posts (doorbells), CQ polls, empty polls. */
-  engine: { postCalls: number; pollCalls: number; emptyPolls: number; inlineUsed: boolean };
+  engine: {
+    postCalls: number;
+    pollCalls: number;
+    emptyPolls: number;
+    inlineUsed: boolean;
+    /** Events mode: sleeps on the channel ended by a completion event (0 when polling). */
+    eventWakeups: number;
+    /** Events mode: sleeps on the channel, including those that ended at a deadline. */
+    eventSleeps: number;
+    /** Polling mode: sched_yield() calls (see yieldEveryUs). */
+    yields: number;
+  };
+  /** What the engine thread cost over the timed phase (warm-up excluded). */
+  cpu: EngineCpu;
+}
+
+/**
+ * CPU an engine thread used, from its own clock (CLOCK_THREAD_CPUTIME_ID: user + system time
+ * of that thread alone), and the wall time of the same span (CLOCK_MONOTONIC_RAW).
+ * threadNs / wallNs is the share of one core the thread kept busy: about 1 for a thread that
+ * spins on its CQ, less when it sleeps or is preempted.
+ */
+export interface EngineCpu {
+  threadNs: number;
+  wallNs: number;
 }
 
 /**
@@ -415,6 +466,13 @@ export interface WriteLatencyParams {
    * 2 us is 1.8e9) keeps a histogram instead: see WriteLatencyResult.histogram.
    */
   sampleBudget?: number;
+  /**
+   * Wait for this side's send completions on the CQ's completion channel (perftest's -e), as
+   * WriteBandwidthParams.events does. The peer's write is still awaited by spinning on the last
+   * byte of `local`: an RDMA WRITE raises no completion where it lands. Needs a CQ made with
+   * `{completionChannel: true}`. Default false.
+   */
+  events?: boolean;
 }
 
 /**
@@ -455,6 +513,10 @@ export interface WriteLatencyResult {
   inlineUsed: boolean;
   /** How the initiator timed its posts (a responder reports source only, mhz 0). */
   timer: LatencyTimer;
+  /** What the engine thread cost over its whole loop (warm-up exchanges included). */
+  cpu: EngineCpu;
+  /** Events mode: sleeps on the completion channel, and how many a completion ended (0 when polling). */
+  events: { wakeups: number; sleeps: number };
 }
 
 /**

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/settle.h"
+#include "engine/write_bw_wrap.h"
 #include "js/args.h"
 #include "js/cq_wrap.h"
 #include "js/mr_wrap.h"
@@ -48,6 +49,9 @@ static WriteLatParams ReadParams(Napi::Env env, const Napi::Object& o) {
   else if (t == "clock") p.timer = TimerChoice::Clock;
   else if (t == "counter") p.timer = TimerChoice::Counter;
   else throw Napi::TypeError::New(env, "timer must be 'auto', 'clock' or 'counter'");
+  Napi::Value events = o.Get("events");
+  if (!events.IsUndefined() && !events.IsBoolean()) throw Napi::TypeError::New(env, "params.events must be a boolean");
+  p.events = events.IsBoolean() && events.As<Napi::Boolean>().Value();
   return p;
 }
 
@@ -61,6 +65,9 @@ LatencyWrap::LatencyWrap(const Napi::CallbackInfo& info) : TrackedWrap<LatencyWr
   target_.remoteAddr = ReadBigUint64(env, t.Get("remoteAddr"), "target.remoteAddr");
   target_.rkey = static_cast<uint32_t>(ReadNumber(env, t.Get("rkey"), "target.rkey", 0, 4294967295.0));
   params_ = ReadParams(env, ReadObject(env, info[2], "params"));
+  if (params_.events && target_.cq->channel == nullptr) {
+    throw Napi::TypeError::New(env, "params.events needs a CompletionQueue made with {completionChannel: true}");
+  }
   if (target_.qp->cq != target_.cq) throw Napi::TypeError::New(env, "target.qp does not use this completion queue");
   if (target_.local->length < params_.size || target_.source->length < params_.size) {
     throw Napi::RangeError::New(env, "target.local and target.source must hold at least size (" +
@@ -168,6 +175,11 @@ static Napi::Value ResultToJs(Napi::Env env, const WriteLatResult& r) {
   timer.Set("mhz", r.timerMhz);
   timer.Set("cpuMigrations", static_cast<double>(r.cpuMigrations));
   o.Set("timer", timer);
+  o.Set("cpu", CpuToJs(env, r.cpu));
+  Napi::Object events = Napi::Object::New(env);
+  events.Set("wakeups", static_cast<double>(r.eventWakeups));
+  events.Set("sleeps", static_cast<double>(r.eventSleeps));
+  o.Set("events", events);
   o.Set("statistics", r.histogram ? "histogram" : "exact");
   o.Set("histogram", r.histogram ? HistogramToJs(env, *r.histogram, r.nsPerHalfTick) : env.Null());
   return o;

@@ -4,7 +4,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
+#include <sched.h>
+
+#include "engine/cq_events.h"
 #include "engine/wr_id.h"
 #include "util/clock.h"
 
@@ -67,6 +71,8 @@ class BandwidthLoop {
   BandwidthLoop(const std::shared_ptr<CqRes>& cq, const std::vector<WriteTargetRes>& targets,
                 const WriteBwParams& p, const std::atomic<bool>& stop, WriteBwResult& result)
       : cq_(cq->cq), p_(p), stop_(stop), result_(result) {
+    if (p.events) events_.emplace(cq->cq, cq->channel);
+    yieldNs_ = p.events ? 0 : p.yieldEveryNs;
     lanes_.resize(targets.size());
     bool useInline = p.inlineThreshold > 0 && p.size <= p.inlineThreshold;
     for (size_t i = 0; i < targets.size(); ++i) {
@@ -145,9 +151,22 @@ class BandwidthLoop {
       ++result_.pollCalls;
       if (n < 0) ThrowSyscall("ibv_poll_cq", EIO, "");
       now = NowNs();
+      MaybeYield(now);
       if (n == 0) {
         ++result_.emptyPolls;
         if (now - lastProgressNs > p_.completionTimeoutNs) ThrowStall();
+        if (events_) {
+          // Arm, then poll once more before sleeping (see cq_events.h: the race).
+          if (!events_->armed()) {
+            events_->Arm();
+            continue;
+          }
+          uint64_t wakeBy = std::min(lastProgressNs + p_.completionTimeoutNs + 1, now + kMaxEventSleepNs);
+          if (endNs != 0 && !timeUp) wakeBy = std::min(wakeBy, std::max(endNs, now));
+          if (timed) wakeBy = std::min(wakeBy, std::max(nextSample, now));
+          events_->Wait(wakeBy > now ? wakeBy - now : 0);
+          now = NowNs();
+        }
       } else {
         lastProgressNs = now;
       }
@@ -181,6 +200,10 @@ class BandwidthLoop {
   }
 
   void Collect(WriteBwResult& r) {
+    if (events_) {
+      r.eventWakeups = events_->wakeups();
+      r.eventSleeps = events_->sleeps();
+    }
     r.qps.clear();
     r.firstPostNs = UINT64_MAX;
     r.lastCompletionNs = 0;
@@ -237,11 +260,25 @@ class BandwidthLoop {
       }
       lane.posted += n;
       lane.lastSignaled = signaled;
+      // On soft-RoCE a doorbell does the whole transfer in the kernel (hundreds of us), and the
+      // poll loop runs only when a window is full: so the yield is checked per doorbell too.
+      if (yieldNs_ != 0) MaybeYield(NowNs());
       if (lane.target != 0 && lane.posted == lane.target) {
         lane.donePosting = true;
         return;
       }
     }
+  }
+
+  // A spinning thread is only preempted at the scheduler's tick or when a woken thread's
+  // vruntime lead is large enough: with every CPU spinning (two rails on two CPUs), the JS
+  // thread's timers waited milliseconds. Giving the CPU up at a fixed rate bounds that wait;
+  // sched_yield() returns at once when nothing else is runnable.
+  void MaybeYield(uint64_t now) {
+    if (yieldNs_ == 0 || now - lastYieldNs_ < yieldNs_) return;
+    sched_yield();
+    ++result_.yields;
+    lastYieldNs_ = NowNs();
   }
 
   [[noreturn]] void ThrowStall() {
@@ -262,6 +299,9 @@ class BandwidthLoop {
   uint32_t signalEvery_ = 1;  // p_.signalEvery, capped by kMaxUnsignaledBytes
   uint64_t maxUnsignaledTail_ = 0;
   uint16_t gen_ = 0;
+  std::optional<CqEvents> events_;
+  uint64_t yieldNs_ = 0;
+  uint64_t lastYieldNs_ = 0;
 };
 
 }  // namespace
@@ -278,7 +318,10 @@ WriteBwResult RunWriteBandwidth(const std::shared_ptr<CqRes>& cq, const std::vec
       result.warmupMessages = warm.messages;
     }
     if (!stop.load()) {
+      CpuMeter meter;
+      meter.Begin();
       loop.Run(true, params.iterations, params.iterations > 0 ? 0 : params.durationNs, onSample);
+      result.cpu = meter.End();
     }
   } catch (...) {
     // WRs may still be in flight: stop them and reap their flushes before anyone reuses the CQ.

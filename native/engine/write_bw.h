@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "util/clock.h"
 #include "util/error.h"
 #include "verbs/resources.h"
 
@@ -23,6 +24,8 @@ struct WriteBwParams {
   uint64_t warmupNs = 0;
   uint64_t intervalNs = 1000000000ull;
   uint64_t completionTimeoutNs = 5000000000ull;
+  bool events = false;  // sleep on the CQ's completion channel instead of spinning
+  uint64_t yieldEveryNs = 0;  // polling: sched_yield() after this much spinning (0 = never)
 };
 
 struct WriteTargetRes {
@@ -59,6 +62,10 @@ struct WriteBwResult {
   uint64_t pollCalls = 0;
   uint64_t emptyPolls = 0;
   bool inlineUsed = false;
+  uint64_t eventWakeups = 0;  // events mode: sleeps ended by a completion event
+  uint64_t eventSleeps = 0;   // events mode: sleeps on the channel (some end at a deadline)
+  uint64_t yields = 0;        // polling: sched_yield() calls (yieldEveryNs)
+  CpuSpan cpu;  // the engine thread's CPU over the timed phase
 };
 
 // Runs warm-up then the timed phase. Throws VerbsError on a failed completion or a stall.

@@ -38,6 +38,10 @@ static WriteBwParams ReadParams(Napi::Env env, const Napi::Object& o) {
   p.intervalNs = static_cast<uint64_t>(ReadNumberField(env, o, "intervalMs", 1000, 1, 36e5)) * 1000000ull;
   p.completionTimeoutNs =
       static_cast<uint64_t>(ReadNumberField(env, o, "completionTimeoutMs", 5000, 1, 36e5)) * 1000000ull;
+  Napi::Value events = o.Get("events");
+  if (!events.IsUndefined() && !events.IsBoolean()) throw Napi::TypeError::New(env, "params.events must be a boolean");
+  p.events = events.IsBoolean() && events.As<Napi::Boolean>().Value();
+  p.yieldEveryNs = static_cast<uint64_t>(ReadNumberField(env, o, "yieldEveryUs", 0, 0, 1e6) * 1000.0);
   return p;
 }
 
@@ -48,6 +52,9 @@ WriteBwWrap::WriteBwWrap(const Napi::CallbackInfo& info) : TrackedWrap<WriteBwWr
     throw Napi::TypeError::New(env, "targets must be a non-empty array of {qp, local, remoteAddr, rkey}");
   }
   params_ = ReadParams(env, ReadObject(env, info[2], "params"));
+  if (params_.events && cq_->channel == nullptr) {
+    throw Napi::TypeError::New(env, "params.events needs a CompletionQueue made with {completionChannel: true}");
+  }
   Napi::Array arr = info[1].As<Napi::Array>();
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     std::string at = "targets[" + std::to_string(i) + "]";
@@ -138,6 +145,13 @@ void WriteBwWrap::Body() {
   tsfn_.Release();
 }
 
+Napi::Object CpuToJs(Napi::Env env, const CpuSpan& span) {
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("threadNs", static_cast<double>(span.threadNs));
+  cpu.Set("wallNs", static_cast<double>(span.wallNs));
+  return cpu;
+}
+
 static Napi::Object CountersToJs(Napi::Env env, const WriteBwResult& r) {
   Napi::Object o = Napi::Object::New(env);
   Napi::Array qps = Napi::Array::New(env, r.qps.size());
@@ -163,7 +177,11 @@ static Napi::Object CountersToJs(Napi::Env env, const WriteBwResult& r) {
   engine.Set("pollCalls", static_cast<double>(r.pollCalls));
   engine.Set("emptyPolls", static_cast<double>(r.emptyPolls));
   engine.Set("inlineUsed", r.inlineUsed);
+  engine.Set("eventWakeups", static_cast<double>(r.eventWakeups));
+  engine.Set("eventSleeps", static_cast<double>(r.eventSleeps));
+  engine.Set("yields", static_cast<double>(r.yields));
   o.Set("engine", engine);
+  o.Set("cpu", CpuToJs(env, r.cpu));
   return o;
 }
 

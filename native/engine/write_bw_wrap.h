@@ -10,6 +10,9 @@
 
 namespace spark {
 
+// {threadNs, wallNs} of an engine thread (binding.d.ts: EngineCpu).
+Napi::Object CpuToJs(Napi::Env env, const CpuSpan& span);
+
 class WriteBwWrap : public TrackedWrap<WriteBwWrap> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 
+#include "engine/cq_events.h"
 #include "engine/write_bw.h"
 #include "engine/stamp_log.h"
 #include "engine/wr_id.h"
@@ -42,9 +44,12 @@ class PingPong {
     wr_.opcode = IBV_WR_RDMA_WRITE;
     wr_.wr.rdma.remote_addr = t.remoteAddr;
     wr_.wr.rdma.rkey = t.rkey;
+    if (p.events) events_.emplace(t.cq->cq, t.cq->channel);
   }
 
   bool inlineUsed() const { return inline_; }
+  uint64_t eventWakeups() const { return events_ ? events_->wakeups() : 0; }
+  uint64_t eventSleeps() const { return events_ ? events_->sleeps() : 0; }
 
   // Posts exchange `n`'s write and sets `postTicks` to its stamp (0 when `stamp` is false).
   // Returns false when stopped while waiting for a completion.
@@ -164,16 +169,30 @@ class PingPong {
         completed_ = std::max(completed_, std::min(WrId::Count(wc[k].wr_id), posted_));
       }
       if (n > 0 || !mustProgress) return true;
+      if (events_) {
+        // Arm, then poll once more before sleeping (cq_events.h: the race).
+        if (!events_->armed()) {
+          events_->Arm();
+          continue;
+        }
+        if (stop_.load(std::memory_order_relaxed)) return false;
+        uint64_t now = NowNs();
+        if (start == 0) start = now;
+        if (now - start > p_.peerTimeoutNs) ThrowCompletionTimeout();
+        events_->Wait(std::min(kMaxEventSleepNs, start + p_.peerTimeoutNs + 1 - now));
+        continue;
+      }
       if ((empty & 0x3ff) == 0 && stop_.load(std::memory_order_relaxed)) return false;
       if ((empty & kClockCheckMask) != 0) continue;
       uint64_t now = NowNs();
       if (start == 0) start = now;
-      if (now - start > p_.peerTimeoutNs) {
-        ThrowCode("ERR_RDMA_CQ_TIMEOUT", "a latency write did not complete within " +
-                                             std::to_string(p_.peerTimeoutNs / 1000000) + " ms",
-                  "the link stalled: check the rail's port state and the peer");
-      }
+      if (now - start > p_.peerTimeoutNs) ThrowCompletionTimeout();
     }
+  }
+
+  [[noreturn]] void ThrowCompletionTimeout() const {
+    ThrowCode("ERR_RDMA_CQ_TIMEOUT", "a latency write did not complete within " + std::to_string(p_.peerTimeoutNs / 1000000) + " ms",
+              "the link stalled: check the rail's port state and the peer");
   }
 
   const WriteLatTarget& t_;
@@ -190,6 +209,7 @@ class PingPong {
   uint64_t completed_ = 0;
   uint64_t lastSignaled_ = 0;
   const uint16_t gen_ = NextGeneration();
+  std::optional<CqEvents> events_;
 };
 
 }  // namespace
@@ -236,6 +256,8 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
   };
 
   bool lastExchangeComplete = false;
+  CpuMeter meter;
+  meter.Begin();
   try {
     for (uint64_t n = 0; n < responderTotal; ++n) {
       // Checked first, so a stop() that came before start() ends the run before any write.
@@ -268,12 +290,15 @@ WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParam
     // has no reply to wait for: N posts give N - 1 samples, as ib_write_lat's client reports.
     if (p.initiator && lastExchangeComplete && recorded > 0) record(watch.Stamp());
     pp.Drain();
+    result.cpu = meter.End();
   } catch (...) {
     // Writes may still be in flight: stop them and reap their flushes before the QP and CQ
     // are used again.
     pp.Abandon();
     throw;
   }
+  result.eventWakeups = pp.eventWakeups();
+  result.eventSleeps = pp.eventSleeps();
   result.warmupExchanges = warm == UINT64_MAX ? result.exchanges : warm;
   if (stamping) {
     watch.End();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/latency_histogram.h"
+#include "util/clock.h"
 #include "util/stopwatch.h"
 #include "verbs/resources.h"
 
@@ -24,6 +25,7 @@ struct WriteLatParams {
   bool stampResponder = false;  // a responder stamps its posts too (samples between them)
   uint64_t peerTimeoutNs = 5000000000ull;
   TimerChoice timer = TimerChoice::Auto;
+  bool events = false;  // wait for send completions on the CQ's channel (the arrival still spins)
 };
 
 struct WriteLatTarget {
@@ -48,6 +50,9 @@ struct WriteLatResult {
   const char* timerSource = "";  // what the stamps were read from (util/stopwatch.h)
   double timerMhz = 0;           // ticks per us: 1000 for the clock, else measured over this run
   uint64_t cpuMigrations = 0;    // timed samples whose two stamps came from different CPUs
+  CpuSpan cpu;                   // the engine thread's CPU over the whole loop, warm-up included
+  uint64_t eventWakeups = 0;     // events mode: sleeps ended by a completion event
+  uint64_t eventSleeps = 0;
 };
 
 WriteLatResult RunWriteLatency(const WriteLatTarget& target, const WriteLatParams& params,

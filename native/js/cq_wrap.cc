@@ -11,6 +11,7 @@ Napi::FunctionReference CqWrap::Init(Napi::Env env, Napi::Object exports) {
                                     {
                                         InstanceAccessor<&CqWrap::Depth>("depth"),
                                         InstanceAccessor<&CqWrap::Closed>("closed"),
+                                        InstanceAccessor<&CqWrap::HasChannel>("completionChannel"),
                                         InstanceMethod<&CqWrap::Close>("close"),
                                     });
   exports.Set("CompletionQueue", ctor);
@@ -21,7 +22,14 @@ CqWrap::CqWrap(const Napi::CallbackInfo& info) : TrackedWrap<CqWrap>(info) {
   Napi::Env env = info.Env();
   std::shared_ptr<ContextRes> ctx = ContextWrap::From(env, info[0], "context");
   int depth = static_cast<int>(ReadNumber(env, info[1], "depth", 1, 1 << 30));
-  res_ = Guard(env, [&] { return std::make_shared<CqRes>(ctx, depth); });
+  bool channel = false;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    Napi::Object options = ReadObject(env, info[2], "options");
+    Napi::Value v = options.Get("completionChannel");
+    if (!v.IsUndefined() && !v.IsBoolean()) throw Napi::TypeError::New(env, "options.completionChannel must be a boolean");
+    channel = v.IsBoolean() && v.As<Napi::Boolean>().Value();
+  }
+  res_ = Guard(env, [&] { return std::make_shared<CqRes>(ctx, depth, channel); });
   depth_ = res_->depth;
   StartTracking(env, Rank::CompletionQueue);
 }
@@ -48,6 +56,10 @@ std::shared_ptr<CqRes> CqWrap::From(Napi::Env env, const Napi::Value& value, con
 }
 
 Napi::Value CqWrap::Depth(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), depth_); }
+
+Napi::Value CqWrap::HasChannel(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), res_ && res_->channel != nullptr);
+}
 
 Napi::Value CqWrap::Closed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !res_ || res_->closed());

@@ -19,6 +19,7 @@ class CqWrap : public TrackedWrap<CqWrap> {
  private:
   Napi::Value Depth(const Napi::CallbackInfo& info);
   Napi::Value Closed(const Napi::CallbackInfo& info);
+  Napi::Value HasChannel(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   std::shared_ptr<CqRes> res_;

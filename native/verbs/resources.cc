@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <random>
 #include <sys/resource.h>
 
@@ -126,20 +127,38 @@ void MrRes::Close() {
   pd->RemoveChild();
 }
 
-CqRes::CqRes(std::shared_ptr<ContextRes> ctx, int requestedDepth) : context(std::move(ctx)) {
-  cq = ibv_create_cq(context->ctx, requestedDepth, nullptr, nullptr, 0);
+CqRes::CqRes(std::shared_ptr<ContextRes> ctx, int requestedDepth, bool withChannel) : context(std::move(ctx)) {
+  if (withChannel) {
+    channel = ibv_create_comp_channel(context->ctx);
+    if (channel == nullptr) ThrowSyscall("ibv_create_comp_channel", errno, "", "the process may be out of file descriptors (ulimit -n)");
+    int flags = fcntl(channel->fd, F_GETFL);
+    if (flags < 0 || fcntl(channel->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+      int err = errno;
+      ibv_destroy_comp_channel(channel);
+      channel = nullptr;
+      ThrowSyscall("fcntl", err, "completion channel fd");
+    }
+  }
+  cq = ibv_create_cq(context->ctx, requestedDepth, nullptr, channel, 0);
   if (cq == nullptr) {
-    ThrowSyscall("ibv_create_cq", errno, std::to_string(requestedDepth) + " entries",
+    int err = errno;
+    if (channel != nullptr) ibv_destroy_comp_channel(channel);
+    channel = nullptr;
+    ThrowSyscall("ibv_create_cq", err, std::to_string(requestedDepth) + " entries",
                  "the depth may exceed the device's max_cqe (spark-rdma devices --json shows limits)");
   }
   depth = cq->cqe;
   context->AddChild();
 }
 
+// Engines ack every event they take (CqEvents::Wait), so ibv_destroy_cq, which waits for all
+// events to be acked, does not block here; the channel goes after the CQ that uses it.
 void CqRes::Close() {
   if (cq == nullptr) return;
   ibv_destroy_cq(cq);
   cq = nullptr;
+  if (channel != nullptr) ibv_destroy_comp_channel(channel);
+  channel = nullptr;
   context->RemoveChild();
 }
 

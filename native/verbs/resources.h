@@ -78,8 +78,11 @@ struct CqRes : Parent {
   ibv_cq* cq = nullptr;
   int depth = 0;
   std::shared_ptr<ContextRes> context;
+  // Set when made with a completion channel (event-driven engines). Its fd is non-blocking:
+  // engines wait on it with poll() and a deadline, never in a blocking ibv_get_cq_event.
+  ibv_comp_channel* channel = nullptr;
 
-  CqRes(std::shared_ptr<ContextRes> ctx, int requestedDepth);
+  CqRes(std::shared_ptr<ContextRes> ctx, int requestedDepth, bool withChannel = false);
   void Close();
   bool closed() const { return cq == nullptr; }
   ~CqRes() { Close(); }
