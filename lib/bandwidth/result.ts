@@ -3,6 +3,7 @@ import type { PortCounterDelta } from '../counters/port-counters.js';
 import type { Agreement } from './counter-check.js';
 import type { Rail } from '../rails/types.js';
 import type { RailPairing } from '../run/rail-pairing.js';
+import { railCpu, type RailCpu } from '../report/cpu.js';
 import { goodputLimitGbps } from '../report/goodput.js';
 import { BYTES_PER_GIB, BYTES_PER_MIB } from '../report/units.js';
 import type { BandwidthParams } from './options.js';
@@ -66,6 +67,8 @@ export interface RailBandwidth {
   samples: BandwidthSample[];
   counters: CounterCheck | null;
   engine: WriteBandwidthResult['engine'] & { warmupMessages: number; stoppedEarly: boolean };
+  /** CPU of this rail's engine thread over the timed phase. */
+  cpu: RailCpu;
   /** What the peer's engine measured on this rail, in bidirectional runs. */
   peer?: { gbps: number; bytes: number; seconds: number } | null;
   /** The peer's error on this rail when its engine failed there (bidirectional runs; text from the peer). */
@@ -128,6 +131,7 @@ export function railBandwidth(
     samples,
     counters,
     engine: { ...raw.engine, warmupMessages: raw.warmupMessages, stoppedEarly: raw.stoppedEarly },
+    cpu: railCpu([raw.cpu]),
   };
 }
 

@@ -1,4 +1,5 @@
-import type { LatencyHistogram, LatencyTimer } from '@spark/rdma/binding';
+import type { EngineCpu, LatencyHistogram, LatencyTimer } from '@spark/rdma/binding';
+import { railCpu, type RailCpu } from '../report/cpu.js';
 import { summarizeLatencyBuckets } from '../stats/latency-histogram.js';
 import type { HistogramBucket } from '../stats/histogram.js';
 import type { LatencyStatsUs } from '../stats/latency.js';
@@ -30,6 +31,10 @@ export interface RailLatency {
   stoppedEarly: boolean;
   /** The counter the samples were read from and its measured rate (see binding.d.ts). */
   timer: LatencyTimer;
+  /** CPU of the measuring engine thread over its whole loop, warm-up included. */
+  cpu: RailCpu;
+  /** --events: sleeps on the completion channel, and how many a completion ended (0 when polling). */
+  events: { wakeups: number; sleeps: number };
 }
 
 export interface LatencyResult {
@@ -51,6 +56,8 @@ export function railLatency(
     inlineUsed: boolean;
     stoppedEarly: boolean;
     timer: LatencyTimer;
+    cpu: EngineCpu;
+    events?: { wakeups: number; sleeps: number };
   },
 ): RailLatency {
   const { latency, histogram } = raw.histogram ? summarizeLatencyBuckets(raw.histogram) : summarizeLatency(raw.samplesNs);
@@ -69,5 +76,7 @@ export function railLatency(
     inlineUsed: raw.inlineUsed,
     stoppedEarly: raw.stoppedEarly,
     timer: { ...raw.timer },
+    cpu: railCpu([raw.cpu]),
+    events: { ...(raw.events ?? { wakeups: 0, sleeps: 0 }) },
   };
 }

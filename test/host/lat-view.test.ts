@@ -11,7 +11,7 @@ const rail = (index: number, device: string) => ({ index, device, port: 1, netde
 
 function result(timers: LatencyTimer[]): LatencyResult {
   const rails: RailLatency[] = timers.map((timer, i) =>
-    railLatency(rail(i, `rxe${i}`), 2, { samplesNs: Float64Array.from([3000, 3500, 4000]), exchanges: 103, warmupExchanges: 100, inlineUsed: true, stoppedEarly: false, timer }),
+    railLatency(rail(i, `rxe${i}`), 2, { samplesNs: Float64Array.from([3000, 3500, 4000]), exchanges: 103, warmupExchanges: 100, inlineUsed: true, stoppedEarly: false, timer, cpu: { threadNs: 4e8, wallNs: 5e8 } }),
   );
   return {
     params: { sizes: [2], iterations: 3, warmupIterations: 100, warmupMs: 100, inlineThreshold: 220, concurrent: false, peerTimeoutMs: 5000, mode: 'loopback', peer: null, rails: rails.map((r) => r.device), mtu: [4096] } as LatencyResult['params'],
@@ -46,5 +46,14 @@ describe('latency view: the timer', () => {
     expect(json.rails[0]!.timer).toEqual({ source: 'tsc', mhz: 2596.26, cpuMigrations: 4 });
     expect(json.rails[0]!.latency.count).toBe(3);
     expect(json.rails[0]).toMatchObject({ exchanges: 103, warmupExchanges: 100 });
+  });
+});
+
+describe('latency view: the CPU cost', () => {
+  test('the table shows the share of a core and the CPU seconds; --json carries them', () => {
+    const r = result([{ source: 'tsc', mhz: 2596.26, cpuMigrations: 0 }]);
+    expect(renderLatency(r, false, 80)).toMatch(/CPU core \(s\)[\s\S]*0\.80 \(0\.40 s\)/);
+    const json = JSON.parse(latencyJson(r)) as { rails: { cpu: { seconds: number; coreShare: number } }[] };
+    expect(json.rails[0]!.cpu).toEqual({ seconds: 0.4, coreShare: 0.8 });
   });
 });

@@ -4,10 +4,16 @@ import type { BandwidthResult, BandwidthSample, RailBandwidth, SizeResult } from
 import { printable } from '../../report/printable.js';
 import { formatByteSize } from '../../report/units.js';
 import { formatTable } from '../../report/table.js';
+import { cpuSecondsPerGB, formatCpu } from '../../report/cpu.js';
 import { pairingLine } from './pairing-line.js';
 
 const f = (n: number, digits = 2) => n.toFixed(digits);
 const pct = (share: number | null) => (share === null ? '-' : `${(share * 100).toFixed(1)}%`);
+
+function perGB(r: RailBandwidth): string {
+  const v = cpuSecondsPerGB(r.cpu, r.bytes);
+  return v === null ? '-' : f(v, 3);
+}
 
 function railRow(r: RailBandwidth): string[] {
   return [
@@ -21,15 +27,17 @@ function railRow(r: RailBandwidth): string[] {
     r.limitGbps > 0 ? f(r.limitGbps, 1) : '-',
     String(r.qpCount),
     f(r.seconds, 2),
+    formatCpu(r.cpu),
+    perGB(r),
     r.peer ? f(r.peer.gbps, 3) : r.peerError ? 'failed' : '',
   ];
 }
 
 function sizeBlock(s: SizeResult, bidir: boolean): string {
-  const headers = ['rail', 'device', 'netdev', 'Gb/s', 'GiB/s', 'Mmsg/s', 'of limit', 'limit Gb/s', 'QPs', 'seconds', bidir ? 'peer Gb/s' : ''];
+  const headers = ['rail', 'device', 'netdev', 'Gb/s', 'GiB/s', 'Mmsg/s', 'of limit', 'limit Gb/s', 'QPs', 'seconds', 'CPU core (s)', 'CPU s/GB', bidir ? 'peer Gb/s' : ''];
   const rows = s.rails.map(railRow);
   if (s.rails.length > 1) {
-    rows.push(['total', '', '', f(s.total.gbps, 3), f(s.total.gibps, 3), f(s.total.msgRate, 4), '', '', '', f(s.total.seconds, 2), '']);
+    rows.push(['total', '', '', f(s.total.gbps, 3), f(s.total.gibps, 3), f(s.total.msgRate, 4), '', '', '', f(s.total.seconds, 2), '', '', '']);
   }
   return `message size ${formatByteSize(s.size)} (${s.size} B)\n${formatTable(headers, rows)}`;
 }
@@ -40,11 +48,12 @@ export function renderBandwidth(result: BandwidthResult): string {
   const mode = p.mode === 'loopback' ? 'loopback' : `to ${p.peer}`;
   const length = p.iterations !== undefined ? `${p.iterations} msgs/QP` : `${(p.durationMs ?? 0) / 1000} s`;
   const head =
-    `RDMA WRITE bandwidth ${mode}${p.bidir ? ', bidirectional' : ''}: ${p.rails.join(', ')}, MTU ${p.mtu.join('/')}, ` +
-    `${p.qps} QP(s)/rail, tx depth ${p.txDepth}, post list ${p.postList}, signal every ${p.signalEvery}, ${length}`;
+    `RDMA WRITE bandwidth ${mode}${p.bidir ? ', bidirectional' : ''}${p.events ? ', event-driven completions' : ''}: ${p.rails.join(', ')}, MTU ${p.mtu.join('/')}, ` +
+    `${p.qps} QP(s)/rail${p.threads > 1 ? ` on ${p.threads} threads` : ''}, tx depth ${p.txDepth}, post list ${p.postList}, signal every ${p.signalEvery}, ${length}`;
   const blocks = result.sizes.map((s) => sizeBlock(s, p.bidir));
   const notes = [
     'Gb/s = 10^9 bit/s over first post to last completion; "of limit" = share of the RoCEv2 goodput limit for the port rate, MTU and size',
+    'CPU core = share of one core the rail\'s engine thread used over the timed phase (its own CPU clock), CPU s/GB = its CPU seconds per 10^9 bytes moved',
   ];
   if (result.stoppedEarly) notes.push('stopped early: the figures cover what ran');
   for (const s of result.sizes) {

@@ -3,6 +3,7 @@ import type { LatencyResult } from '../../latency/index.js';
 import { formatByteSize } from '../../report/units.js';
 import { renderHistogram } from '../../stats/render.js';
 import { formatTable } from '../../report/table.js';
+import { formatCpu } from '../../report/cpu.js';
 import { pairingLine } from './pairing-line.js';
 
 const us = (n: number) => (n < 10 ? n.toFixed(3) : n < 1000 ? n.toFixed(2) : n.toFixed(0));
@@ -13,8 +14,8 @@ export function renderLatency(result: LatencyResult, withHistogram: boolean, wid
   const length = p.iterations !== undefined ? `${p.iterations} iterations` : `${(p.durationMs ?? 0) / 1000} s`;
   const head =
     `RDMA WRITE latency ${p.mode === 'loopback' ? 'loopback' : `to ${p.peer}`}: ${p.rails.join(', ')}, ${length}, ` +
-    `warm-up ${p.warmupIterations} exchanges and ${p.warmupMs} ms, inline <= ${p.inlineThreshold} B${p.concurrent ? ', rails concurrently' : ''}; one-way = half a ping-pong`;
-  const headers = ['rail', 'device', 'size', 'count', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'stdev'];
+    `warm-up ${p.warmupIterations} exchanges and ${p.warmupMs} ms, inline <= ${p.inlineThreshold} B${p.concurrent ? ', rails concurrently' : ''}${p.events ? ', send completions by events' : ''}; one-way = half a ping-pong`;
+  const headers = ['rail', 'device', 'size', 'count', 'min', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'stdev', 'CPU core (s)'];
   const rows = result.rails.map((r) => [
     String(r.rail),
     r.device,
@@ -28,8 +29,9 @@ export function renderLatency(result: LatencyResult, withHistogram: boolean, wid
     us(r.latency.maxUs),
     us(r.latency.meanUs),
     us(r.latency.stdevUs),
+    formatCpu(r.cpu),
   ]);
-  const parts = [pairingLine(p.pairing) ? `${head}\n${pairingLine(p.pairing)}` : head, `${formatTable(headers, rows)}\n(all in microseconds; max is the true maximum, stdev is not truncated)\n${timerLine(result)}`];
+  const parts = [pairingLine(p.pairing) ? `${head}\n${pairingLine(p.pairing)}` : head, `${formatTable(headers, rows)}\n(all in microseconds; max is the true maximum, stdev is not truncated; CPU core = share of a core the engine thread used, warm-up included)\n${timerLine(result)}`];
   if (withHistogram) {
     for (const r of result.rails) {
       parts.push(`${r.device} ${formatByteSize(r.size)}:\n${renderHistogram(r.histogram, { width, unit: 'us' }).join('\n')}`);
@@ -56,7 +58,7 @@ export function latencyJson(result: LatencyResult): string {
     {
       schema: JSON_SCHEMAS.lat,
       params: result.params,
-      rails: result.rails.map((r) => ({ rail: r.rail, device: r.device, port: r.port, netdev: r.netdev, size: r.size, latency: r.latency, histogram: r.histogram, exchanges: r.exchanges, warmupExchanges: r.warmupExchanges, inlineUsed: r.inlineUsed, timer: r.timer })),
+      rails: result.rails.map((r) => ({ rail: r.rail, device: r.device, port: r.port, netdev: r.netdev, size: r.size, latency: r.latency, histogram: r.histogram, exchanges: r.exchanges, warmupExchanges: r.warmupExchanges, inlineUsed: r.inlineUsed, timer: r.timer, cpu: r.cpu, events: r.events })),
       stoppedEarly: result.stoppedEarly,
     },
     null,
