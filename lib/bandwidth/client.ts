@@ -34,7 +34,7 @@ export async function runClientSizes(
       bidir: params.bidir,
       cm: params.cm,
     },
-    { regionBytes: Math.max(...params.sizes), txDepth: params.txDepth, inlineBytes: params.inlineThreshold },
+    { regionBytes: Math.max(...params.sizes), txDepth: params.txDepth, inlineBytes: params.inlineThreshold, cqs: params.threads },
   );
   ctx.emitProgress(`connected to ${options.peer}: ${rails.length} rail(s), ${params.qps} QP(s) each, MTU ${session.mtu}; ${session.pairing.map(describePairing).join(', ')}`);
   const pairing = session.pairing;

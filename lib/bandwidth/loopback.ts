@@ -25,11 +25,12 @@ export async function runLoopbackSizes(
     inlineBytes: params.inlineThreshold,
     cm: params.cm,
     timeoutMs,
+    cqs: params.threads,
   };
   const pairs: LoopbackPair[] = [];
   try {
     for (const [i, rail] of rails.entries()) pairs.push(await openLoopbackPair(rail, mtus[i]!, shape));
-    ctx.emitProgress(`loopback: ${rails.length} rail(s) connected${params.cm ? ' by rdma_cm' : ''}, ${params.qps} QP(s) each`);
+    ctx.emitProgress(`loopback: ${rails.length} rail(s) connected${params.cm ? ' by rdma_cm' : ''}, ${params.qps} QP(s) each${params.threads > 1 ? `, ${params.threads} engine threads each` : ''}`);
 
     const sizes: LoopbackOrClient['sizes'] = [];
     for (const size of params.sizes) {

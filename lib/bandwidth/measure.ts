@@ -4,6 +4,7 @@ import { counterKind } from '../counters/kinds.js';
 import { counterDelta, readPortCounters, type PortCounterDelta, type PortCounterReading } from '../counters/port-counters.js';
 import { RdmaError } from '../errors.js';
 import { counterAgreement } from './counter-check.js';
+import { joinResults, SampleJoiner, shareOut, type ThreadShare } from './threads.js';
 import { loadBinding } from '../native/load.js';
 import type { Rail } from '../rails/types.js';
 import { parsePortState } from '../sysfs/parse.js';
@@ -107,9 +108,11 @@ export async function measureSize(
   const root = resolveSysfsRoot(sysfsRoot !== undefined ? { sysfsRoot } : {}).root;
   const before: PortCounterReading[] = writers.map((w) => readPortCounters(root, w.rail.device, w.rail.port));
   const samples: BandwidthSample[][] = writers.map(() => []);
-  const engines: WriteBandwidthEngine[] = writers.map(
-    (w) =>
-      new native.WriteBandwidthEngine(w.endpoint.cq, w.endpoint.writeTargets(w.peer), {
+  const shares: ThreadShare[][] = writers.map((w) => shareOut(w.endpoint, w.endpoint.writeTargets(w.peer), params.threads));
+  const railEngines: WriteBandwidthEngine[][] = shares.map((railShares) =>
+    railShares.map(
+      (share) =>
+        new native.WriteBandwidthEngine(share.cq, share.targets, {
         size,
         txDepth: params.txDepth,
         postList: params.postList,
@@ -119,14 +122,17 @@ export async function measureSize(
         warmupMs: params.warmupMs,
         intervalMs: params.intervalMs,
         completionTimeoutMs: params.completionTimeoutMs,
+        events: params.events,
+        yieldEveryUs: params.yieldEveryUs,
       }),
+    ),
   );
-  const stopAll = () => engines.forEach((e) => e.stop());
+  const stopAll = () => railEngines.flat().forEach((e) => e.stop());
   signal?.addEventListener('abort', stopAll, { once: true });
   const settled = await Promise.allSettled(
-    engines.map((engine, i) =>
-      engine.start((s) => {
-        const w = writers[i]!;
+    railEngines.map(async (engines, i) => {
+      const w = writers[i]!;
+      const joiner = new SampleJoiner(engines.length, (s) => {
         const sample: BandwidthSample = {
           rail: w.rail.index,
           device: w.rail.device,
@@ -138,8 +144,16 @@ export async function measureSize(
         };
         samples[i]!.push(sample);
         onSample(sample);
-      }),
-    ),
+      });
+      // A thread that fails stops its rail's other threads: the rail is reported as failed.
+      const outcomes = await Promise.allSettled(
+        engines.map((engine, t) => engine.start((s) => joiner.add(t, s)).catch((err: unknown) => (engines.forEach((e) => e.stop()), Promise.reject(err)))),
+      );
+      joiner.flush();
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+      return joinResults(shares[i]!, outcomes.map((o) => (o as PromiseFulfilledResult<WriteBandwidthResult>).value));
+    }),
   );
   signal?.removeEventListener('abort', stopAll);
 

@@ -23,6 +23,11 @@ export interface BandwidthOptions {
   durationMs?: number;
   /** Messages per QP per size instead of a duration. */
   iterations?: number;
+  /**
+   * Engine threads per rail (default 1), each polling a CQ of its own; the rail's QPs are dealt
+   * round-robin among them (QP i to thread i mod threads). At most `qps`. Not with cm or perftest.
+   */
+  threads?: number;
   /** Outstanding WRs per QP (default 128). */
   txDepth?: number;
   /** WRs per doorbell (default 1). */
@@ -39,6 +44,17 @@ export interface BandwidthOptions {
   cm?: boolean;
   /** Both sides write at once. */
   bidir?: boolean;
+  /**
+   * Event-driven completions (perftest's -e): each engine thread sleeps on its CQ's completion
+   * channel between completions instead of spinning on the CQ. Less CPU, same bytes.
+   */
+  events?: boolean;
+  /**
+   * Polling mode: each engine thread gives its CPU up (sched_yield) once per this many
+   * microseconds of spinning, so the event loop's timers are not held back by threads that
+   * spin on every CPU (default DEFAULT_YIELD_EVERY_US; 0 = never).
+   */
+  yieldEveryUs?: number;
   /** The peer is a stock ib_write_bw server (rail i on port + i), not a spark-rdma server. */
   perftest?: boolean;
   /**
@@ -64,6 +80,7 @@ export interface BandwidthOptions {
 export interface BandwidthParams {
   sizes: number[];
   qps: number;
+  threads: number;
   txDepth: number;
   postList: number;
   signalEvery: number;
@@ -74,10 +91,15 @@ export interface BandwidthParams {
   intervalMs: number;
   bidir: boolean;
   cm: boolean;
+  events: boolean;
+  yieldEveryUs: number;
   completionTimeoutMs: number;
 }
 
 export type PerftestReportUnits = 'MiB/s' | 'Gb/s';
+
+/** See BandwidthOptions.yieldEveryUs; chosen by the `lag` bench case (bench/results). */
+export const DEFAULT_YIELD_EVERY_US = 0;
 
 export const DEFAULT_PORT = 18515;
 
@@ -130,6 +152,7 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
   const params: BandwidthParams = {
     sizes,
     qps: positiveInt('QPs per rail', '--qps', o.qps, 1, 4096),
+    threads: positiveInt('engine threads per rail', '--threads', o.threads, 1, 256),
     txDepth,
     postList,
     signalEvery,
@@ -138,9 +161,20 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
     intervalMs: positiveInt('sample interval', '--interval', o.intervalMs, 1000, 3_600_000),
     bidir: o.bidir ?? false,
     cm: o.cm ?? false,
+    events: o.events ?? false,
+    yieldEveryUs: o.yieldEveryUs ?? DEFAULT_YIELD_EVERY_US,
     // The engine's own bound (native/engine/write_bw_wrap.cc): 1 ms to an hour.
     completionTimeoutMs: wholeMs('completion timeout', 'completionTimeoutMs', o.completionTimeoutMs ?? 5000, 1, 3_600_000),
   };
+  if (params.threads > params.qps) {
+    throw invalidArgument(`${params.threads} engine threads per rail for ${params.qps} QP(s): each thread needs a QP of its own`, `pass --threads at most --qps, or raise --qps to ${params.threads}`);
+  }
+  if (params.threads > 1 && (params.cm || o.perftest)) {
+    throw invalidArgument(`--threads ${params.threads} needs the out-of-band exchange: with ${params.cm ? '--cm' : '--perftest'} each rail has one CQ`, `drop ${params.cm ? '--cm' : '--perftest'}, or --threads`);
+  }
+  if (!Number.isInteger(params.yieldEveryUs) || params.yieldEveryUs < 0 || params.yieldEveryUs > 1_000_000) {
+    throw invalidArgument(`yield interval ${params.yieldEveryUs} us is out of range 0..1000000`, 'pass yieldEveryUs as whole microseconds, or 0 to never yield');
+  }
   if (o.iterations !== undefined) params.iterations = positiveInt('iterations', '--iters', o.iterations, 1, 2 ** 40);
   else params.durationMs = o.durationMs ?? 5000;
   return params;

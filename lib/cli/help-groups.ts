@@ -33,13 +33,13 @@ const LAYOUTS: Readonly<Record<string, Layout>> = {
   bw: {
     ...RUN_SHARED,
     [MEASUREMENT]: ['size', 'sizes', 'a', 'duration', 'iters', 'warmup', 'bidir'],
-    [TUNING]: ['qps', 'txDepth', 'postList', 'signalEvery', 'inline'],
+    [TUNING]: ['qps', 'threads', 'txDepth', 'postList', 'signalEvery', 'inline', 'events'],
     [OUTPUT]: ['json', 'interval'],
   },
   lat: {
     ...RUN_SHARED,
     [MEASUREMENT]: ['size', 'sizes', 'a', 'duration', 'iters', 'warmup', 'warmupIters', 'concurrent'],
-    [TUNING]: ['inline', 'timer'],
+    [TUNING]: ['inline', 'timer', 'events'],
     [OUTPUT]: ['json', 'histogram'],
   },
   monitor: { [RAILS]: ['rails', 'devices'], [OUTPUT]: ['interval', 'count', 'json'], [MACHINE]: ['sysfsRoot'] },

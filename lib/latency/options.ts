@@ -29,6 +29,12 @@ export interface LatencyOptions {
   /** Measure all rails at the same time instead of one after another. */
   concurrent?: boolean;
   cm?: boolean;
+  /**
+   * Wait for send completions on the CQ's completion channel instead of spinning (perftest's
+   * -e). The arrival of the peer's write is still watched by spinning on memory: an RDMA WRITE
+   * raises no completion at its target, so there is no event to sleep on.
+   */
+  events?: boolean;
   /** The peer is a stock ib_write_lat server (rail i on port + i), not a spark-rdma server. */
   perftest?: boolean;
   mtu?: number;
@@ -68,6 +74,7 @@ export interface LatencyParams {
   cm: boolean;
   /** The engine's silence limit (LatencyOptions.silenceTimeoutMs). */
   silenceTimeoutMs: number;
+  events: boolean;
   timer: LatencyTimerChoice;
   sampleBudget: number;
 }
@@ -123,6 +130,7 @@ export function resolveLatencyParams(o: LatencyOptions): LatencyParams {
     inlineThreshold: checkInlineThreshold(o.inlineThreshold ?? 220),
     concurrent: o.concurrent ?? false,
     cm: o.cm ?? false,
+    events: o.events ?? false,
     silenceTimeoutMs: wholeMs('silence timeout', 'silenceTimeoutMs', o.silenceTimeoutMs ?? 5000, 1, 2 ** 31 - 1),
     timer,
     sampleBudget: o.sampleBudget ?? 10_000_000,

@@ -8,7 +8,7 @@ import type { LatencyParams } from './options.js';
 const FOLLOW_MS = 86_400_000;
 
 /** What a responder needs: it stamps nothing and has no warm-up or length of its own. */
-export type ResponderParams = Pick<LatencyParams, 'inlineThreshold' | 'silenceTimeoutMs'>;
+export type ResponderParams = Pick<LatencyParams, 'inlineThreshold' | 'silenceTimeoutMs'> & { events?: boolean };
 
 /**
  * The initiator of a ping-pong on QP 0 of an endpoint: writes into the peer's target region,
@@ -25,6 +25,7 @@ export function initiate(endpoint: RailSide, peer: RailWire, size: number, param
     peerTimeoutMs: params.silenceTimeoutMs,
     timer: params.timer,
     sampleBudget: params.sampleBudget,
+    events: params.events,
   });
 }
 
@@ -50,12 +51,13 @@ export function respond(
     role: 'responder',
     peerTimeoutMs: params.silenceTimeoutMs,
     timer: counted?.stamp ? (counted.timer ?? 'auto') : 'clock',
+    events: params.events ?? false,
   });
 }
 
 /** What a ping-pong that never started reports: nothing measured, stopped early. */
 function notStarted(): WriteLatencyResult {
-  return { samplesNs: new Float64Array(0), exchanges: 0, warmupExchanges: 0, stoppedEarly: true, inlineUsed: false, timer: { source: 'none', mhz: 0, cpuMigrations: 0 }, statistics: 'exact', histogram: null };
+  return { samplesNs: new Float64Array(0), exchanges: 0, warmupExchanges: 0, stoppedEarly: true, inlineUsed: false, timer: { source: 'none', mhz: 0, cpuMigrations: 0 }, statistics: 'exact', histogram: null, cpu: { threadNs: 0, wallNs: 0 }, events: { wakeups: 0, sleeps: 0 } };
 }
 
 function start(endpoint: RailSide, peer: RailWire, signal: AbortSignal | undefined, params: WriteLatencyParams): PingPong {

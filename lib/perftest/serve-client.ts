@@ -76,7 +76,7 @@ export async function servePerftestClient(socket: Socket, initial: Buffer, o: Pe
       const params = { iterations, warmupIterations: 0, warmupMs: 0, inlineThreshold, silenceTimeoutMs: o.peerTimeoutMs, timer: 'auto' as const };
       let raw;
       try {
-        raw = await initiate(endpoint, peer, size, { ...params, sizes: [size], concurrent: false, cm: false, sampleBudget: 10_000_000 }, undefined).done;
+        raw = await initiate(endpoint, peer, size, { ...params, sizes: [size], concurrent: false, cm: false, events: false, sampleBudget: 10_000_000 }, undefined).done;
       } catch (err) {
         throw latencyMismatch(err, endpoint, size, iterations);
       }

@@ -64,7 +64,7 @@ export async function connectClient(
   options: ClientSessionOptions,
   rails: Rail[],
   proposal: Omit<ProposeMessage, 'type' | 'rails' | 'mtu'>,
-  endpointShape: { regionBytes: number; txDepth: number; inlineBytes: number },
+  endpointShape: { regionBytes: number; txDepth: number; inlineBytes: number; cqs?: number },
 ): Promise<ConnectedClient> {
   const peerTimeoutMs = options.peerTimeoutMs ?? 10_000;
   if (proposal.cm) checkCmPorts(options.port ?? DEFAULT_SESSION_PORT, rails.length);

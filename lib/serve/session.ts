@@ -1,4 +1,4 @@
-import type { BandwidthParams } from '../bandwidth/options.js';
+import { DEFAULT_YIELD_EVERY_US, type BandwidthParams } from '../bandwidth/options.js';
 import type { Rail } from '../rails/types.js';
 import type { Channel } from '../session/channel.js';
 import type { ProposeMessage } from '../session/protocol.js';
@@ -23,6 +23,8 @@ function bandwidthParams(p: ProposeMessage): BandwidthParams {
   return {
     sizes: p.sizes,
     qps: p.qps,
+    // The server only writes in bidirectional runs, from one thread per rail.
+    threads: 1,
     txDepth: p.txDepth,
     postList: p.postList,
     signalEvery: p.signalEvery,
@@ -32,6 +34,9 @@ function bandwidthParams(p: ProposeMessage): BandwidthParams {
     intervalMs: 1000,
     bidir: p.bidir,
     cm: p.cm,
+    // The server's own engine (bidirectional runs) polls; --events is the client's choice for its side.
+    events: false,
+    yieldEveryUs: DEFAULT_YIELD_EVERY_US,
     completionTimeoutMs: 5000,
   };
 }

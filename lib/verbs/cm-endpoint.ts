@@ -110,7 +110,8 @@ export class CmRailEndpoint implements RailSide {
     const native = loadBinding();
     if (!this.pd) {
       this.pd = new native.ProtectionDomain(context);
-      this.cqObject = new native.CompletionQueue(context, plannedCqEntries(this.options));
+      // With a completion channel, as RailEndpoint's (for --events).
+      this.cqObject = new native.CompletionQueue(context, plannedCqEntries(this.options), { completionChannel: true });
     }
     this.sources.push(new native.MemoryRegion(this.pd, this.options.regionBytes));
     this.targets.push(new native.MemoryRegion(this.pd, this.options.regionBytes, { remoteWrite: true }));

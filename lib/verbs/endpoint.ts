@@ -58,6 +58,11 @@ export interface EndpointOptions {
    * message at a time (a perftest client's -q) starts with fewer and adds them with addQueuePair().
    */
   maxQps?: number;
+  /**
+   * Completion queues (default 1): QP i uses CQ i mod cqs, so that `cqs` engine threads can
+   * each poll a CQ of their own (bw --threads).
+   */
+  cqs?: number;
   /** ACK timeout exponent and retries for RTR/RTS (defaults DEFAULT_ACK_TIMEOUT and 7). */
   timeout?: number;
   retryCount?: number;
@@ -73,7 +78,7 @@ export class RailEndpoint implements RailSide {
   readonly qps: QueuePair[] = [];
   readonly sources: MemoryRegion[] = [];
   readonly targets: MemoryRegion[] = [];
-  readonly cq: CompletionQueue;
+  readonly cqs: CompletionQueue[] = [];
   private readonly context: Context;
   private readonly pd: ProtectionDomain;
   private closed = false;
@@ -95,7 +100,10 @@ export class RailEndpoint implements RailSide {
       this.gid = entry.gid;
       this.pd = new native.ProtectionDomain(this.context);
       // Every signaled WR of every QP may be outstanding at once; one CQ entry each is plenty.
-      this.cq = new native.CompletionQueue(this.context, plannedCqEntries({ ...options, qps: Math.max(options.qps, options.maxQps ?? 0) }));
+      // Always with a completion channel (one fd): an engine asked for --events sleeps on it,
+      // a polling engine never arms the CQ, so the channel costs it nothing.
+      const entries = plannedCqEntries({ ...options, qps: Math.max(options.qps, options.maxQps ?? 0) });
+      for (let i = 0; i < (options.cqs ?? 1); i++) this.cqs.push(new native.CompletionQueue(this.context, entries, { completionChannel: true }));
       for (let i = 0; i < options.qps; i++) this.#addQp();
     } catch (err) {
       // What failed to open is the error to report, not what then failed to close.
@@ -104,12 +112,18 @@ export class RailEndpoint implements RailSide {
     }
   }
 
+  /** The first CQ: every QP's when there is one. */
+  get cq(): CompletionQueue {
+    return this.cqs[0]!;
+  }
+
   #addQp(): void {
     const native = loadBinding();
+    const cq = this.cqs[this.qps.length % this.cqs.length]!;
     this.sources.push(new native.MemoryRegion(this.pd, this.options.regionBytes));
     this.targets.push(new native.MemoryRegion(this.pd, this.options.regionBytes, { remoteWrite: true }));
     this.qps.push(
-      new native.QueuePair(this.pd, this.cq, {
+      new native.QueuePair(this.pd, cq, {
         maxSendWr: this.options.txDepth,
         maxRecvWr: 1,
         maxInlineData: this.options.inlineBytes,
@@ -194,7 +208,7 @@ export class RailEndpoint implements RailSide {
     const errors = releaseInOrder([
       ...this.qps.map((qp) => () => qp.close()),
       ...[...this.sources, ...this.targets].map((mr) => () => mr.close()),
-      ...(this.cq ? [() => this.cq.close()] : []),
+      ...this.cqs.map((cq) => () => cq.close()),
       ...(this.pd ? [() => this.pd.close()] : []),
       () => this.context.close(),
     ]);

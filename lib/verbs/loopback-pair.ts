@@ -11,6 +11,8 @@ export interface LoopbackShape {
   /** Bring the QPs up with rdma_cm (listen and connect on the rail's own address). */
   cm: boolean;
   timeoutMs: number;
+  /** Completion queues per side (bw --threads; not with cm). */
+  cqs?: number;
 }
 
 /** Both ends of one rail in this process: `a` writes to `b` (and `b` to `a` when bidirectional). */
@@ -41,7 +43,7 @@ export async function openLoopbackPair(rail: Rail, mtu: number, shape: LoopbackS
     }
     return { a: a.value, b: b.value, aPeer: a.value.peerWire(), bPeer: b.value.peerWire(), close: () => (a.value.close(), b.value.close()) };
   }
-  const options = { device: rail.device, port: rail.port, gidIndex: rail.gidIndex!, mtu, qps: shape.qps, regionBytes: shape.regionBytes, txDepth: shape.txDepth, inlineBytes: shape.inlineBytes };
+  const options = { device: rail.device, port: rail.port, gidIndex: rail.gidIndex!, mtu, qps: shape.qps, regionBytes: shape.regionBytes, txDepth: shape.txDepth, inlineBytes: shape.inlineBytes, cqs: shape.cqs ?? 1 };
   const a = RailEndpoint.open(options);
   let b: RailEndpoint;
   try {

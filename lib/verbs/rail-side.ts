@@ -7,6 +7,8 @@ import type { RailWire } from './endpoint.js';
  */
 export interface RailSide {
   readonly cq: CompletionQueue;
+  /** Every CQ, when QP i uses CQ i mod cqs.length (RailEndpoint with `cqs`); else only `cq`. */
+  readonly cqs?: CompletionQueue[];
   readonly qps: QueuePair[];
   /** Per QP: what we send from (local access only). */
   readonly sources: MemoryRegion[];

@@ -14,6 +14,7 @@ import { serveUntilInterrupted } from './serve-loop.js';
 
 interface BwFlags extends RunFlags {
   qps?: number;
+  threads?: number;
   txDepth?: number;
   postList?: number;
   signalEvery?: number;
@@ -21,12 +22,14 @@ interface BwFlags extends RunFlags {
   warmup?: number;
   interval?: number;
   bidir?: boolean;
+  events?: boolean;
 }
 
 function toOptions(peer: string | undefined, o: BwFlags, signal: AbortSignal, env: Record<string, string | undefined>): BandwidthOptions {
   return {
     ...runTargetOptions(peer, o, signal, env),
     ...(o.qps !== undefined ? { qps: o.qps } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
     ...(o.txDepth !== undefined ? { txDepth: o.txDepth } : {}),
     ...(o.postList !== undefined ? { postList: o.postList } : {}),
     ...(o.signalEvery !== undefined ? { signalEvery: o.signalEvery } : {}),
@@ -36,6 +39,7 @@ function toOptions(peer: string | undefined, o: BwFlags, signal: AbortSignal, en
     ...(o.bidir ? { bidir: true } : {}),
     // A stock server prints our report under its own units' header: --report_gbits on both ends, as with perftest.
     ...(o.perftest && o.report_gbits && peer !== undefined ? { perftestReportUnits: 'Gb/s' as const } : {}),
+    ...(o.events ? { events: true } : {}),
   };
 }
 
@@ -81,6 +85,7 @@ export const command: CliCommand = {
       .description('RDMA WRITE bandwidth on every rail at once (ib_write_bw, multi-rail, with deadlines)');
     addRunFlags(cmd, { size: 'default 65536; e.g. 64K', iters: 'messages per QP per size instead of a duration', duration: 'timed seconds per size (default 5)' })
       .option('-q, --qps <n>', 'QPs per rail (default 1)', intArg('--qps', 1, 4096))
+      .option('--threads <n>', 'engine threads per rail, each with its own CQ; QPs dealt round-robin (default 1, at most --qps)', intArg('--threads', 1, 256))
       .option('--tx-depth <n>', 'outstanding WRs per QP (default 128)', intArg('--tx-depth', 1, 1 << 20))
       .option('--post-list <n>', 'WRs per doorbell (default 1)', intArg('--post-list', 1, 1024))
       .option('--signal-every <n>', 'one signaled WR per N (default 100)', intArg('--signal-every', 1, 1 << 20))
@@ -88,6 +93,7 @@ export const command: CliCommand = {
       .option('--warmup <s>', 'untimed warm-up seconds per size (default 0.5)', secondsArg('--warmup'))
       .option('--interval <s>', 'seconds between live samples (default 1)', secondsArg('--interval'))
       .option('--bidir', 'both sides write at once')
+      .option('-e, --events', 'sleep on a completion channel between completions instead of spinning on the CQ (as ib_write_bw -e): less CPU')
       .addHelpText(
         'after',
         examples([

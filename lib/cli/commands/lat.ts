@@ -21,6 +21,7 @@ interface LatFlags extends RunFlags {
   concurrent?: boolean;
   histogram?: boolean;
   timer?: LatencyTimerChoice;
+  events?: boolean;
 }
 
 function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal, env: Record<string, string | undefined>): LatencyOptions {
@@ -33,6 +34,7 @@ function toOptions(peer: string | undefined, o: LatFlags, signal: AbortSignal, e
     ...(o.timer !== undefined ? { timer: o.timer } : {}),
     // --peer-timeout bounds every wait for the peer: the session's steps and, inside an exchange, its silence.
     ...(o.peerTimeout !== undefined ? { silenceTimeoutMs: Math.round(o.peerTimeout * 1000) } : {}),
+    ...(o.events ? { events: true } : {}),
   };
 }
 
@@ -63,6 +65,7 @@ export const command: CliCommand = {
       .option('--inline <bytes>', 'post inline at or below this size (default 220)', intArg('--inline', 0, 4096))
       .option('--concurrent', 'measure all rails at the same time')
       .option('--histogram', 'print a histogram per rail and size')
+      .option('-e, --events', 'wait for send completions on a completion channel instead of spinning (as ib_write_lat -e); the peer\'s write is still awaited by spinning')
       .addOption(
         new Option('--timer <kind>', 'what stamps the posts: clock (CLOCK_MONOTONIC_RAW), counter (the CPU counter scaled to it), auto: the clock unless a read costs over 200 ns').choices(
           LATENCY_TIMERS,
