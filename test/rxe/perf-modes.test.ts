@@ -44,7 +44,7 @@ describe('CPU cost in every result', () => {
 });
 
 describe('--events: event-driven completions', () => {
-  test('bw, iterations: exactly iterations x size bytes per QP, counters agree, the thread slept on events', async () => {
+  test('bw, iterations: exactly iterations x size bytes per QP, counters agree, no fd left behind', async () => {
     const fdsBefore = openFds();
     const result = await runBandwidth({ loopback: true, devices: ['rxe0'], qps: 2, iterations: 1200, sizes: [65536], warmupMs: 100, events: true });
     const rail = result.rails[0]!;
@@ -73,7 +73,7 @@ describe('--events: event-driven completions', () => {
     expectCountersAgree(rail);
   });
 
-  test('lat: every sample is there at an inline and a non-inline size; the non-inline one waited on events', async () => {
+  test('lat: every sample is there at an inline and a non-inline size, no fd left behind', async () => {
     const fdsBefore = openFds();
     const r = await runLatency({ loopback: true, devices: ['rxe0'], iterations: 400, warmupIterations: 20, warmupMs: 0, sizes: [2, 4096], events: true });
     expect(r.params.events).toBe(true);
