@@ -21,6 +21,8 @@ export const GROUPS: GuestGroup[] = [
   { name: 'bandwidth', cases: ['a', 'e', 'g', 'g2', 'b', 'c', 'lag', 'tsfn'], timeoutSeconds: 1200 },
   { name: 'latency and two-process', cases: ['d', 'd2', 'a2'], timeoutSeconds: 600 },
   { name: 'size sweep', cases: ['f'], timeoutSeconds: 1200 },
+  { name: 'events and CPU', cases: ['a-ev', 'ev', 'd-ev'], timeoutSeconds: 900 },
+  { name: 'threads per rail', cases: ['c-t2', 'b-t2'], timeoutSeconds: 900 },
 ];
 
 export interface GroupRun {

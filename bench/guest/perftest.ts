@@ -18,6 +18,20 @@ export interface PerftestRun<Row> {
   banner: Record<string, string>;
   warnings: string[];
   wallSeconds: number;
+  /** User + system CPU seconds of the client process (bash `times`), null if not reported. */
+  cpuSeconds: number | null;
+}
+
+// The client runs under bash, whose `times` prints the CPU its children used ("0m1.230s 0m0.450s"
+// on its second line): perftest's own --cpu_util reads /proc/stat, the whole machine's.
+const TIMED = '"$@"; rc=$?; times >&2; exit $rc';
+
+/** Children's user + system seconds from the last two lines of bash `times` output. */
+export function childCpuSeconds(stderr: string): number | null {
+  const lines = stderr.trimEnd().split('\n');
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(lines[lines.length - 1]?.trim() ?? '');
+  if (!m) return null;
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
 }
 
 async function pair(tool: 'ib_write_bw' | 'ib_write_lat', device: string, port: number, args: string[], timeoutMs: number) {
@@ -25,7 +39,7 @@ async function pair(tool: 'ib_write_bw' | 'ib_write_lat', device: string, port: 
   const server = start(tool, common, timeoutMs + STARTUP_MS);
   try {
     await waitListening(server, port, STARTUP_MS);
-    const client = await run(tool, [...common, railAddress(device)], timeoutMs);
+    const client = await run('bash', ['-c', TIMED, 'perftest-client', tool, ...common, railAddress(device)], timeoutMs);
     const served = await Promise.race([server.done, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
     if (client.timedOut) throw new Error(`${tool} client on ${device} passed its ${timeoutMs / 1000} s deadline`);
     if (client.code !== 0) throw new Error(`${tool} client on ${device} exited ${client.code}: ${(client.stdout + client.stderr).slice(-1500)}`);
@@ -44,7 +58,7 @@ export async function perftestBw(devices: string[], basePort: number, args: stri
     if (rows.length === 0) throw new Error(`ib_write_bw printed no result row:\n${c.stdout.slice(-1500)}`);
     const empty = rows.find((r) => !(r.gbps > 0));
     if (empty) throw new Error(`ib_write_bw reported ${empty.gbps} Gb/s over ${empty.iterations} iterations at ${empty.bytes} B:\n${c.stdout.slice(-600)}`);
-    return { rows, banner: parseBanner(c.stdout), warnings: perftestWarnings(c.stdout + c.stderr), wallSeconds: c.wallSeconds };
+    return { rows, banner: parseBanner(c.stdout), warnings: perftestWarnings(c.stdout + c.stderr), wallSeconds: c.wallSeconds, cpuSeconds: childCpuSeconds(c.stderr) };
   });
 }
 
@@ -64,7 +78,7 @@ export async function perftestLat(
     const c = await pair('ib_write_lat', device, port + attempt - 1, args, timeoutMs);
     const rows = parseLatOutput(c.stdout);
     const warnings = perftestWarnings(c.stdout + c.stderr);
-    if (rows.length > 0 && rows.every(latRowValid)) return { rows, banner: parseBanner(c.stdout), warnings, wallSeconds: c.wallSeconds, attempts: attempt, discarded };
+    if (rows.length > 0 && rows.every(latRowValid)) return { rows, banner: parseBanner(c.stdout), warnings, wallSeconds: c.wallSeconds, cpuSeconds: childCpuSeconds(c.stderr), attempts: attempt, discarded };
     discarded.push(...rows);
     last = c.stdout.slice(-800);
   }

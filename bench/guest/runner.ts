@@ -47,6 +47,7 @@ async function perftestSide(c: BenchCase, pair: number, s: CaseSettings, side: R
         p99Us: row.p99Us,
         minUs: row.minUs,
         maxUs: row.maxUs,
+        ...(r.cpuSeconds !== null ? { coreShare: r.cpuSeconds / r.wallSeconds } : {}),
         extra: { p999Us: row.p999Us, avgUs: row.avgUs, attempts: r.attempts, discarded: r.discarded, warnings: r.warnings },
         ...(pair === 1 ? { banner: r.banner } : {}),
       };
@@ -59,7 +60,10 @@ async function perftestSide(c: BenchCase, pair: number, s: CaseSettings, side: R
       return { wallSeconds: runs[0]!.wallSeconds, sweep: rows.map((r) => ({ bytes: r.bytes, gbps: r.gbps, mpps: r.msgRateMpps })), ...banner };
     }
     const rails = runs.map((r) => r.rows[0]!);
+    const gbps = rails.reduce((a, r) => a + r.gbps, 0);
+    const cpu = runs.every((r) => r.cpuSeconds !== null) ? runs.reduce((a, r) => a + r.cpuSeconds! / r.wallSeconds, 0) : null;
     return {
+      ...(cpu !== null && gbps > 0 ? { coreShare: cpu, cpuSecondsPerGB: cpu / (gbps / 8) } : {}),
       wallSeconds: Math.max(...runs.map((r) => r.wallSeconds)),
       gbps: rails.reduce((a, r) => a + r.gbps, 0),
       mpps: rails.reduce((a, r) => a + r.msgRateMpps, 0),
@@ -78,7 +82,7 @@ async function sparkSide(c: BenchCase, pair: number, serverPort: number | null, 
           ? await sparkLatLoopback(c.devices, c.spark, BW_TIMEOUT_MS)
           : await sparkLatClient(c.devices[0]!, serverPort!, c.spark, BW_TIMEOUT_MS);
       const l = json.rails[0]!.latency;
-      return { wallSeconds, p50Us: l.p50Us, p99Us: l.p99Us, minUs: l.minUs, maxUs: l.maxUs, extra: { p999Us: l.p999Us, meanUs: l.meanUs, inlineUsed: json.rails[0]!.inlineUsed, timer: json.rails[0]!.timer } };
+      return { wallSeconds, coreShare: json.rails[0]!.cpu.coreShare, p50Us: l.p50Us, p99Us: l.p99Us, minUs: l.minUs, maxUs: l.maxUs, extra: { p999Us: l.p999Us, meanUs: l.meanUs, inlineUsed: json.rails[0]!.inlineUsed, timer: json.rails[0]!.timer } };
     }
     const { json, wallSeconds } =
       c.kind === 'bw-two-process'
@@ -88,8 +92,18 @@ async function sparkSide(c: BenchCase, pair: number, serverPort: number | null, 
       const sizes = json.sizes ?? [];
       return { wallSeconds, sweep: sizes.map((z) => ({ bytes: z.size, gbps: z.total.gbps, mpps: z.total.msgRate })) };
     }
-    return { wallSeconds, gbps: json.total.gbps, mpps: json.total.msgRate, railsGbps: json.rails.map((r) => r.gbps), engine: engineOf(json) };
+    const coreShare = json.rails.reduce((a, r) => a + r.cpu.coreShare, 0);
+    const cpu = json.total.gbps > 0 ? { coreShare, cpuSecondsPerGB: coreShare / (json.total.gbps / 8) } : {};
+    return { wallSeconds, gbps: json.total.gbps, mpps: json.total.msgRate, railsGbps: json.rails.map((r) => r.gbps), engine: engineOf(json), ...cpu };
   });
+}
+
+/** spark-rdma against itself in two modes: sparkA (side A) then spark (side B), alternating. */
+async function sparkModes(c: BenchCase, pairs: number): Promise<void> {
+  for (let pair = 1; pair <= pairs; pair++) {
+    await sparkSide({ ...c, spark: c.sparkA ?? [] }, pair, null, 'A', `spark-rdma ${(c.sparkA ?? []).join(' ')}`);
+    await sparkSide(c, pair, null, 'B', `spark-rdma ${c.spark.join(' ')}`);
+  }
 }
 
 async function inProcess(c: BenchCase, pairs: number, s: CaseSettings): Promise<void> {
@@ -137,6 +151,7 @@ async function runCase(c: BenchCase, pairs: number, s: CaseSettings): Promise<vo
   process.stderr.write(`bench: ${c.id}: ${c.title} (${pairs} pairs)\n`);
   if (c.kind === 'lag' || c.kind === 'tsfn') return inProcess(c, pairs, s);
   if (c.kind === 'scaling') return scaling(c, pairs, s);
+  if (c.kind === 'spark-modes') return sparkModes(c, pairs);
   let serverPort: number | null = null;
   const serverTest = c.kind === 'bw-two-process' ? 'bw' : c.kind === 'lat-two-process' ? 'lat' : null;
   const server = serverTest ? await startSparkServer(serverTest, (serverPort = takePorts(1))) : null;

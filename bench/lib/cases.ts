@@ -2,7 +2,7 @@
 // the same rail, message size, QP count, post list and duration (or iteration count).
 // Shared by the host driver (which picks and reports them) and the guest runner (which runs them).
 
-export type CaseKind = 'bw' | 'bw-two-process' | 'dual' | 'scaling' | 'lat' | 'lat-two-process' | 'sweep' | 'lag' | 'tsfn';
+export type CaseKind = 'bw' | 'bw-two-process' | 'dual' | 'scaling' | 'lat' | 'lat-two-process' | 'sweep' | 'lag' | 'tsfn' | 'spark-modes';
 
 export interface BenchCase {
   id: string;
@@ -26,6 +26,8 @@ export interface BenchCase {
    * two comparisons run minutes apart.
    */
   scalingTool?: 'perftest' | 'spark-rdma';
+  /** spark-modes cases: spark-rdma with these arguments is side A (the reference), `spark` side B. */
+  sparkA?: string[];
 }
 
 export interface CaseSettings {
@@ -88,6 +90,54 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
       spark: ['--size', '64', '--post-list', '16', '--duration', d],
     },
     { id: 'd', title: 'write latency 2 B (no inline, as perftest on rxe)', kind: 'lat', minPairs: 15, ...lat2 },
+    // Issue 17: more than one engine thread per rail (perftest drives a device from one thread).
+    {
+      id: 'c-t2',
+      title: 'message rate 64 B, post list 16, 2 QPs; spark-rdma --threads 2',
+      kind: 'bw',
+      metric: 'mpps',
+      devices: ['rxe0'],
+      perftest: ['-s', '64', '-l', '16', '-q', '2', '-D', d],
+      spark: ['--size', '64', '--post-list', '16', '--qps', '2', '--threads', '2', '--duration', d],
+    },
+    {
+      id: 'b-t2',
+      title: 'write bw 64 KiB, 4 QPs; spark-rdma --threads 2',
+      kind: 'bw',
+      metric: 'gbps',
+      devices: ['rxe0'],
+      perftest: ['-s', '65536', '-q', '4', '-D', d],
+      spark: ['--size', '65536', '--qps', '4', '--threads', '2', '--duration', d],
+    },
+    // Issue 17: event-driven completions (perftest's -e) and what each mode costs in CPU.
+    {
+      id: 'a-ev',
+      title: 'write bw 64 KiB, 1 QP, event-driven completions (ib_write_bw -e, spark-rdma --events)',
+      kind: 'bw',
+      metric: 'gbps',
+      devices: ['rxe0'],
+      perftest: [...bw64k.perftest, '-e'],
+      spark: [...bw64k.spark, '--events'],
+    },
+    {
+      id: 'ev',
+      title: 'spark-rdma --events (B) against spark-rdma polling (A): write bw 64 KiB, 1 QP',
+      kind: 'spark-modes',
+      metric: 'gbps',
+      devices: ['rxe0'],
+      perftest: [],
+      sparkA: bw64k.spark,
+      spark: [...bw64k.spark, '--events'],
+    },
+    {
+      id: 'd-ev',
+      title: 'write latency 2 B, event-driven completions (ib_write_lat -e, spark-rdma --events)',
+      kind: 'lat',
+      minPairs: 5,
+      ...lat2,
+      perftest: [...lat2.perftest, '-e'],
+      spark: [...lat2.spark, '--events'],
+    },
     { id: 'd2', title: 'write latency 2 B, spark-rdma as two processes', kind: 'lat-two-process', minPairs: 7, ...lat2 },
     {
       id: 'e',
@@ -149,6 +199,14 @@ export interface RunRecord {
   minUs?: number;
   maxUs?: number;
   sweep?: { bytes: number; gbps: number; mpps: number }[];
+  /**
+   * CPU seconds per GB (10^9 bytes) moved: the share of a core used over the run divided by
+   * GB/s. spark-rdma: its engine threads' own clocks over the timed phase; perftest: the client
+   * process's user + system time (bash `times`) over its wall time, setup included.
+   */
+  cpuSecondsPerGB?: number;
+  /** The share of a core behind cpuSecondsPerGB. */
+  coreShare?: number;
   /** spark-rdma's engine counters per rail (postCalls, pollCalls, emptyPolls...). */
   engine?: Record<string, number | boolean>[];
   /** perftest's banner (TX depth, CQ Moderation, inline...), first run of a case only. */

@@ -117,6 +117,14 @@ function compare(records: RunRecord[], metric: string, pick: Pick): MetricCompar
   };
 }
 
+/** What each side cost in CPU, where both recorded it (issue 17). */
+function cpuMetrics(records: RunRecord[], perGB = true): MetricComparison[] {
+  if (!records.some((r) => r.coreShare !== undefined)) return [];
+  const out = [compare(records, 'core share', (r) => r.coreShare)];
+  if (perGB) out.push(compare(records, 'CPU s/GB', (r) => r.cpuSecondsPerGB));
+  return out;
+}
+
 function metricsFor(c: BenchCase, records: RunRecord[]): MetricComparison[] {
   switch (c.kind) {
     case 'dual':
@@ -126,12 +134,16 @@ function metricsFor(c: BenchCase, records: RunRecord[]): MetricComparison[] {
       return [compare(records, 'Gb/s', (r) => (r.railsGbps && r.railsGbps.length > 0 ? r.railsGbps.reduce((x, y) => x + y, 0) : r.gbps))];
     case 'bw':
     case 'bw-two-process':
-      return c.metric === 'mpps'
-        ? [compare(records, 'Mmsg/s', (r) => r.mpps), compare(records, 'Gb/s', (r) => r.gbps)]
-        : [compare(records, 'Gb/s', (r) => r.gbps)];
+    case 'spark-modes':
+      return [
+        ...(c.metric === 'mpps'
+          ? [compare(records, 'Mmsg/s', (r) => r.mpps), compare(records, 'Gb/s', (r) => r.gbps)]
+          : [compare(records, 'Gb/s', (r) => r.gbps)]),
+        ...cpuMetrics(records),
+      ];
     case 'lat':
     case 'lat-two-process':
-      return [compare(records, 'p50 us', (r) => r.p50Us), compare(records, 'p99 us', (r) => r.p99Us), compare(records, 'min us', (r) => r.minUs)];
+      return [compare(records, 'p50 us', (r) => r.p50Us), compare(records, 'p99 us', (r) => r.p99Us), compare(records, 'min us', (r) => r.minUs), ...cpuMetrics(records, false)];
     case 'tsfn':
       return [
         compare(records, 'Mmsg/s', (r) => r.mpps),
@@ -254,5 +266,13 @@ export function summarize(cases: BenchCase[], records: RunRecord[]): Summary {
     goals.push(checkGoal(`dual rail >= 1.9x one rail (spark-rdma, ${how})`, sparkScaling.factor, 'at-least', 1.9));
   }
   if (lag) goals.push(checkGoal('event-loop lag p99 < 5 ms during a run (one rail, timed phase)', lag.oneRailTimed.p99Ms, 'below', 5));
+  // Issue 17.
+  add('(a) CPU per GB <= perftest polling', metricOf(find('a'), 'CPU s/GB'), 'at-most', 1);
+  add('(b) CPU per GB <= perftest polling, 4 QPs', metricOf(find('b'), 'CPU s/GB'), 'at-most', 1);
+  add('(a-ev) CPU per GB <= perftest, both event-driven', metricOf(find('a-ev'), 'CPU s/GB'), 'at-most', 1);
+  add('(c-t2) message rate 64 B, 2 QPs, --threads 2, ratio >= 1.3', metricOf(find('c-t2'), 'Mmsg/s'), 'at-least', 1.3);
+  add('(b-t2) bandwidth 64 KiB, 4 QPs, --threads 2, ratio >= 1.15', metricOf(find('b-t2'), 'Gb/s'), 'at-least', 1.15);
+  add('(ev) --events bandwidth >= 0.95x polling', metricOf(find('ev'), 'Gb/s'), 'at-least', 0.95);
+  add('(ev) --events CPU per GB at least 3x lower than polling', metricOf(find('ev'), 'CPU s/GB'), 'at-most', 1 / 3);
   return { cases: summaries, sweep: summarizeSweep(byCase('f')), lag, sampleCost: summarizeSampleCost(byCase('tsfn')), scaling, goals };
 }
