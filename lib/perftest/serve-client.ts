@@ -175,6 +175,10 @@ export async function followBandwidthClient(
   const report = decodeReport(fields);
   await shakeHands(stream, 'server', key, o.peerTimeoutMs, 'the closing sync');
   const units = reportUnits(report);
+  if (units === null) {
+    o.log(`${who}: it reported ${report.size} B x ${report.iters} messages and a bandwidth of 0 (its timed window measured nothing: run it with a longer -D)`);
+    return;
+  }
   const gbps = units === 'Gb/s' ? report.bwAvg : (report.bwAvg * 2 ** 20 * 8) / 1e9;
   o.log(
     `${who}: it reported ${report.size} B x ${report.iters} messages, BW average ${report.bwAvg.toFixed(2)} ${units} ` +

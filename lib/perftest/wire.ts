@@ -192,8 +192,11 @@ export function decodeReport(fields: Buffer[]): BandwidthReport {
 /**
  * perftest sends bandwidth in its own units (MiB/s by default, Gb/s with --report_gbits) and
  * never says which; the message rate is unit-free, so the units are the ones it agrees with.
+ * null when there is nothing to compare: an ib_write_bw -D run whose timed window caught no
+ * message (a short -D on a loaded machine) reports 0 for both.
  */
-export function reportUnits(r: BandwidthReport): 'MiB/s' | 'Gb/s' {
+export function reportUnits(r: BandwidthReport): 'MiB/s' | 'Gb/s' | null {
+  if (r.msgRateMpps <= 0 || r.bwAvg <= 0) return null;
   const bytesPerSecond = r.msgRateMpps * 1e6 * Number(r.size);
   const asMib = bytesPerSecond / 2 ** 20;
   const asGbit = (bytesPerSecond * 8) / 1e9;

@@ -50,6 +50,8 @@ describe('byte formats', () => {
     expect(decodeReport(fields)).toEqual(report);
     expect(reportUnits(report)).toBe('MiB/s');
     expect(reportUnits({ ...report, bwAvg: (108.25 * 2 ** 20 * 8) / 1e9 })).toBe('Gb/s');
+    // ib_write_bw -D whose timed window caught nothing (seen live: 36200 messages, all zeros)
+    expect(reportUnits({ ...report, bwAvg: 0, bwPeak: 0, msgRateMpps: 0 })).toBeNull();
   });
 });
 
