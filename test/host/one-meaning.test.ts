@@ -1,6 +1,7 @@
 // Issue 21, point 3: one meaning per name. --rails N is "the first N rails" in every command
 // and API; --warmup is seconds in bw and lat; the old spellings are refused with the new one.
 import { afterAll, describe, expect, test } from 'vitest';
+import { invalidArgument } from '../fixtures/refusal.js';
 import { BandwidthRun, runBandwidth } from '../../lib/bandwidth/index.js';
 import { main } from '../../lib/cli/main.js';
 import { ncclConfig } from '../../lib/config/nccl.js';
@@ -17,16 +18,7 @@ afterAll(() => {
   spark.cleanup();
 });
 
-function refusal(fn: () => unknown): RdmaError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RdmaError);
-    expect((err as RdmaError).code).toBe('ERR_RDMA_INVALID_ARGUMENT');
-    return err as RdmaError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = invalidArgument;
 
 async function rejection(run: PromiseLike<unknown>): Promise<RdmaError> {
   const err = await Promise.resolve(run).then(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RdmaError } from '../../lib/errors.js';
+import { invalidArgument } from '../fixtures/refusal.js';
 import {
   BYTES_PER_GIB,
   BYTES_PER_MIB,
@@ -15,16 +15,7 @@ import {
   sizesAll,
 } from '../../lib/report/units.js';
 
-function invalid(fn: () => unknown): RdmaError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RdmaError);
-    expect((err as RdmaError).code).toBe('ERR_RDMA_INVALID_ARGUMENT');
-    return err as RdmaError;
-  }
-  throw new Error('expected an RdmaError');
-}
+const invalid = invalidArgument;
 
 describe('rates', () => {
   it('Gb/s is 10^9 bit/s: 25 GB in one second is 200 Gb/s', () => {
