@@ -1,8 +1,8 @@
 // The mesh's control flow on loopback TCP with a stand-in engine (no RDMA here; the real one
 // runs in test/rxe/mesh.test.ts): rounds and results, a rank that leaves mid-run, rank 0 that
 // leaves, a rank that misses the step deadline.
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../fixtures/free-port.js';
 import { runRank0 } from '../../lib/mesh/coordinator.js';
 import type { RankEngine } from '../../lib/mesh/engine.js';
 import type { MeshIdentity } from '../../lib/mesh/launcher.js';
@@ -11,13 +11,6 @@ import type { ResolvedMesh } from '../../lib/mesh/options.js';
 import type { CellTask } from '../../lib/mesh/pair.js';
 import { runRank } from '../../lib/mesh/worker.js';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const mesh = (rank: number, peerTimeoutMs = 2_000): ResolvedMesh => ({
   host: `node${rank}`,

@@ -2,17 +2,11 @@
 // that send garbage, too much or nothing; rank 0 in the wrong place. Every wait has a deadline.
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../fixtures/free-port.js';
 import type { MeshIdentity } from '../../lib/mesh/launcher.js';
 import type { MeshRailInfo } from '../../lib/mesh/matrix.js';
 import { checkRankSet, gatherRanks, joinRank0, type Rank0Link } from '../../lib/mesh/rendezvous.js';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const railsOf = (host: number, count = 2): MeshRailInfo[] =>
   Array.from({ length: count }, (_, i) => ({ device: `rxe${i}`, netdev: `rail${i}`, ipv4: `10.77.${i}.${host + 1}`, activeMtu: 4096, rateGbps: 10 }));
