@@ -27,6 +27,7 @@ const table = {
   ERR_RDMA_CM: { exit: 1, meaning: 'an rdma_cm step (resolve, connect, accept) failed', action: 'check the address, the port after --port and that the peer runs with --cm' },
   ERR_RDMA_CM_TIMEOUT: { exit: 1, meaning: 'an rdma_cm step did not finish within its deadline', action: 'check that the peer is reachable on its rail address' },
   ERR_RDMA_CANCELLED: { exit: 1, meaning: 'an rdma_cm step was cancelled because its object was closed', action: 'nothing, if the run was stopped on purpose' },
+  ERR_RDMA_UNREACHABLE: { exit: 1, meaning: 'a rail got no ARP answer from the peer rail\'s address when its QPs moved to RTR: the link passes nothing', action: 'check the cable and both ports (ip link), then ping the peer rail\'s address from this rail\'s netdev' },
   ERR_RDMA_MTU_MISMATCH: { exit: 1, meaning: 'the path MTU asked for is above what one end can use', action: 'set the same netdev MTU on both ends (9000 gives 4096), or pass --mtu' },
   ERR_RDMA_RAIL_MISMATCH: { exit: 1, meaning: 'the server has fewer rails (or other ones) than the client proposed', action: 'pass --rails or --devices so both ends use rails they have' },
   ERR_RDMA_RAIL_FAILED: { exit: 1, meaning: 'one or more rails failed during a run; the others still report', action: 'read the per-rail reasons in the message' },

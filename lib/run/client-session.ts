@@ -6,6 +6,7 @@ import { connectSession } from '../session/client.js';
 import type { Channel } from '../session/channel.js';
 import { DEFAULT_SESSION_PORT, type Mtu, type ProposeMessage } from '../session/protocol.js';
 import { CmRailEndpoint } from '../verbs/cm-endpoint.js';
+import { connectRail } from '../verbs/connect-rail.js';
 import { RailEndpoint, type RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';
 import { cmPortFor, fromProtocolRail, placeholderRail, toProtocolRail } from '../verbs/wire.js';
@@ -137,7 +138,7 @@ export async function connectClient(
           ...endpointShape,
         });
         endpoints.push(endpoint);
-        endpoint.connect(peers[i]!);
+        connectRail(endpoint, peers[i]!, { position: i, device: rail.device, netdev: rail.netdev, peerRole: 'server', peerIndex: serverRails[i]!.index });
       }
       channel.send({ type: 'connect', rails: endpoints.map((e, i) => toProtocolRail(serverRails[i]!.index, e.wire())) });
     }

@@ -2,6 +2,7 @@ import type { Rail } from '../rails/types.js';
 import type { Channel } from '../session/channel.js';
 import type { ProposeMessage } from '../session/protocol.js';
 import { CmRailEndpoint } from '../verbs/cm-endpoint.js';
+import { connectRail } from '../verbs/connect-rail.js';
 import { RailEndpoint, type RailWire } from '../verbs/endpoint.js';
 import type { RailSide } from '../verbs/rail-side.js';
 import { cmPortFor, fromProtocolRail, placeholderRail, toProtocolRail } from '../verbs/wire.js';
@@ -57,6 +58,8 @@ export async function openServerRails(
   channel.send({ type: 'accept', rails: endpoints.map((e, i) => toProtocolRail(proposal.rails[i]!, e.wire())) });
   const connect = await channel.receive(['connect'], o.peerTimeoutMs);
   const peers = connect.rails.map(fromProtocolRail);
-  endpoints.forEach((e, i) => (e as RailEndpoint).connect(peers[i]!));
+  endpoints.forEach((e, i) =>
+    connectRail(e as RailEndpoint, peers[i]!, { position: proposal.rails[i]!, device: rails[i]!.device, netdev: rails[i]!.netdev, peerRole: 'client' }),
+  );
   return { peers, clientDevices: connect.rails.map((r) => r.device) };
 }

@@ -61,8 +61,14 @@ describe('bw faults: server on node0', () => {
     console.log(`1 % loss on rail1: rxe0 counted ${total(rail0)}, rxe1 counted ${errorCounters(rail1!).map(([n, d]) => `${n} ${d}`).join(', ')}; ${(rail1!.gbps * 1000).toFixed(0)} Mb/s vs rxe0 ${(rail0!.gbps * 1000).toFixed(0)} Mb/s`);
   });
 
-  test('all of rail1 dropped: a clear error naming rail 1 within the deadline, rail 0 measured', async () => {
-    here('tc', 'qdisc', 'add', 'dev', 'rail1', 'root', 'netem', 'loss', '100%');
+  test('every RoCE packet node1 sends on rail1 lost (netem behind a UDP 4791 filter): RC gives up, a clear error naming rail 1 within the deadline, rail 0 measured', async () => {
+    // Only RoCE (UDP 4791) is lost, so ARP still works and the QPs come up; the writes then never
+    // get an ACK. netem loses a packet as a wire does (the sender sees success); an nft drop on
+    // this node's output would instead fail rxe's ip_local_out, and rxe retries that send without
+    // end. A rail that passes nothing at all is the next test.
+    here('tc', 'qdisc', 'add', 'dev', 'rail1', 'root', 'handle', '1:', 'prio');
+    here('tc', 'qdisc', 'add', 'dev', 'rail1', 'parent', '1:3', 'handle', '30:', 'netem', 'loss', '100%');
+    here('tc', 'filter', 'add', 'dev', 'rail1', 'parent', '1:', 'protocol', 'ip', 'u32', 'match', 'ip', 'protocol', '17', '0xff', 'match', 'ip', 'dport', '4791', '0xffff', 'flowid', '1:3');
     const r = await cli(1, ['bw', NODE0.rail0, '--port', String(BW_PORT), '--rails', '2', '--duration', '4', '--peer-timeout', '15', '--json'], 120_000);
     expect(r.code).toBe(1);
     // The error names the rail and what its device counted: retransmissions that never got an ACK.
@@ -71,8 +77,25 @@ describe('bw faults: server on node0', () => {
     const partial = JSON.parse(r.stdout) as BandwidthResult;
     expect(partial.rails.find((x) => x.device === 'rxe0')?.gbps).toBeGreaterThan(0);
     expect(r.ms).toBeLessThan(90_000);
-    console.log(`rail1 dropping everything: client exit 1 after ${(r.ms / 1000).toFixed(1)} s: ${r.stderr.split('\n')[0]}`);
+    console.log(`rail1 losing every RoCE packet: client exit 1 after ${(r.ms / 1000).toFixed(1)} s: ${r.stderr.split('\n')[0]}`);
     // The server drops that session and serves the next client.
+    here('tc', 'qdisc', 'del', 'dev', 'rail1', 'root');
+    await nextClientRuns();
+  });
+
+  test('rail1 passing nothing from the start (no ARP answer): the session names rail 1, the address and the probe to run', async () => {
+    here('ip', 'neigh', 'flush', 'dev', 'rail1');
+    here('tc', 'qdisc', 'add', 'dev', 'rail1', 'root', 'netem', 'loss', '100%');
+    const r = await cli(1, ['bw', NODE0.rail0, '--port', String(BW_PORT), '--rails', '2', '--iters', '50'], 120_000);
+    expect(r.code).toBe(1);
+    // Whichever side moves its QPs to RTR first without a neighbour entry says so (the server's
+    // words reach the client prefixed 'peer: '), naming its rail, the other's and the probe to run.
+    expect(r.stderr).toMatch(
+      /^spark-rdma: (rail 1 \(rxe1\) cannot reach the server's rail 1 \(rxe1 10\.77\.1\.1\)|peer: rail 1 \(rxe1\) cannot reach the client's rail \(rxe1 10\.77\.1\.2\)): no ARP answer on rail1 when its QPs moved to RTR/m,
+    );
+    expect(r.stderr).toMatch(/^hint: .*`ping -I rail1 10\.77\.1\.[12]`/m);
+    expect(r.ms).toBeLessThan(60_000);
+    console.log(`rail1 dead from the start: client exit 1 after ${(r.ms / 1000).toFixed(1)} s: ${r.stderr.split('\n')[0]}`);
     here('tc', 'qdisc', 'del', 'dev', 'rail1', 'root');
     await nextClientRuns();
   });
@@ -107,6 +130,22 @@ describe('bw faults: server on node0', () => {
       expect(larger.stderr).toMatch(/^hint: .*--mtu 1024/m);
     } finally {
       await there('ip', 'link', 'set', 'rail0', 'mtu', '9000');
+    }
+  });
+
+  test('MTU mismatch the other way (node1 rail0 at 1500, node0 at 9000): the run uses 1024, and asking 4096 is refused on node1', async () => {
+    here('ip', 'link', 'set', 'rail0', 'mtu', '1500');
+    try {
+      const r = await cli(1, ['bw', NODE0.rail0, '--port', String(BW_PORT), '--devices', 'rxe0', '--iters', '100', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as BandwidthResult).params.mtu).toEqual([1024]);
+      const larger = await cli(1, ['bw', NODE0.rail0, '--port', String(BW_PORT), '--devices', 'rxe0', '--mtu', '4096', '--iters', '10']);
+      expect(larger.code, larger.stderr).not.toBe(0);
+      // Refused before any QP exists, naming this node's rail and the MTU it can carry.
+      expect(larger.stderr).toMatch(/^spark-rdma: MTU 4096 exceeds rxe0 port 1's active MTU 1024/m);
+      console.log(`MTU 1500 on node1 rail0: the run used 1024; --mtu 4096: ${larger.stderr.split('\n')[0]}`);
+    } finally {
+      here('ip', 'link', 'set', 'rail0', 'mtu', '9000');
     }
   });
 
