@@ -1,8 +1,11 @@
 // bw across the wire: every rail measured, pairing by subnet, the device counters on both nodes
 // agreeing with the engine, and node0's monitor seeing the traffic.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BandwidthResult } from '../../../lib/bandwidth/index.js';
-import { cli, NODE0, NODE1, onNode0, serverOnNode0, startOnNode0, type Node0Process } from '../remote.js';
+import type { BandwidthResult, BandwidthSample } from '../../../lib/bandwidth/index.js';
+import { cli, NODE0, NODE1, onNode0, onNode1, ROOT, serverOnNode0, startOnNode0, type Node0Process } from '../remote.js';
 
 const PORT = 18600;
 
@@ -74,6 +77,46 @@ describe('bw: server on node0, client on node1', () => {
       for (const rail of size.rails) expect(rail.peer?.bytes, `peer figures at ${size.size} B on ${rail.device}`).toBeGreaterThan(0);
     }
     console.log(`wire bw --cm --bidir 64 KiB: ${result.sizes.at(-1)!.rails.map((x) => `${x.device} ${(x.gbps * 1000).toFixed(0)} + ${((x.peer?.gbps ?? 0) * 1000).toFixed(0)} Mb/s`).join(', ')}`);
+  });
+
+  test("a library script on node1 (import '@spark/rdma') runs runBandwidth against node0 and streams samples while it runs", async () => {
+    // A consumer's directory: @spark/rdma resolves by its package name, as in a user's project.
+    const dir = mkdtempSync(join(tmpdir(), 'wire-lib-'));
+    try {
+      mkdirSync(join(dir, 'node_modules', '@spark'), { recursive: true });
+      symlinkSync(ROOT, join(dir, 'node_modules', '@spark', 'rdma'));
+      writeFileSync(
+        join(dir, 'watch.mjs'),
+        [
+          "import { runBandwidth } from '@spark/rdma';",
+          `const run = runBandwidth({ peer: '${NODE0.rail0}', port: ${PORT}, rails: 2, durationMs: 3000, intervalMs: 500 });`,
+          "run.on('sample', (s) => console.log(JSON.stringify({ at: Date.now(), sample: s })));",
+          'const result = await run;',
+          'console.log(JSON.stringify({ at: Date.now(), result }));',
+        ].join('\n'),
+      );
+      const r = await onNode1([process.execPath, join(dir, 'watch.mjs')], 120_000);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as { at: number; sample?: BandwidthSample; result?: BandwidthResult });
+      const end = lines.at(-1)!;
+      const result = end.result!;
+      expect(result.rails.map((x) => x.device)).toEqual(['rxe0', 'rxe1']);
+      for (const rail of result.rails) {
+        const samples = lines.flatMap((l) => (l.sample?.device === rail.device ? [l.sample] : []));
+        // 3 s in 0.5 s intervals, each one streamed before the run ended, in time order.
+        expect(samples.length, rail.device).toBeGreaterThanOrEqual(4);
+        expect(samples.map((x) => x.t)).toEqual([...samples.map((x) => x.t)].sort((a, b) => a - b));
+        const firstAt = lines.find((l) => l.sample?.device === rail.device)!.at;
+        expect(end.at - firstAt).toBeGreaterThan(1000);
+        // The intervals add up to the rail's timed bytes (the last one may end at the deadline).
+        const summed = samples.reduce((a, x) => a + x.bytes, 0);
+        expect(summed).toBeLessThanOrEqual(rail.bytes);
+        expect(summed).toBeGreaterThanOrEqual(rail.bytes * 0.8);
+      }
+      console.log(`library script on node1: ${lines.length - 1} samples streamed; ${mbps(result)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('monitor --json on node0 during a run from node1 shows the receive rate on both rails', async () => {
