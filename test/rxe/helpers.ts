@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { loadBinding } from '../../lib/native/load.js';
+import { runToEnd, type Exited } from '../fixtures/run-to-end.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'lib', 'cli', 'main.js');
@@ -20,29 +21,11 @@ export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-export interface Exited {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+export type { Exited };
 
 /** Runs a node process to completion with a deadline (killed and reported past it). */
 export function runNode(args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<Exited> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return runToEnd(process.execPath, args, { cwd: ROOT, timeoutMs, env });
 }
 
 /** A `spark-rdma <test>` server on its own port; resolves once it says it is serving. */

@@ -118,8 +118,9 @@ describe('loopback latency', () => {
     closeSides([a, b]);
     expect(elapsedMs).toBeGreaterThanOrEqual(300);
     expect(measured.samplesNs.length).toBe(500);
-    // A soft-RoCE exchange takes about 15 us: 300 ms of warm-up is thousands, far above the 10 asked.
-    expect(measured.warmupExchanges).toBeGreaterThan(1000);
+    // A soft-RoCE exchange takes about 15 us: 300 ms of warm-up is thousands on a quiet host,
+    // and still far above the 10 asked when a loaded host makes each exchange 100x slower.
+    expect(measured.warmupExchanges).toBeGreaterThan(50);
     expect(measured.exchanges).toBe(measured.warmupExchanges + 500);
     expect(measured.stoppedEarly).toBe(false);
     expect(answer.exchanges).toBe(measured.exchanges);
@@ -143,8 +144,10 @@ describe('loopback latency', () => {
       return r;
     };
     const auto = await run('auto');
-    const clock = await run('clock');
-    const counter = await run('counter');
+    // Alternating pairs, so that a change in the host's load falls on both timers alike.
+    const pairs: [Awaited<ReturnType<typeof run>>, Awaited<ReturnType<typeof run>>][] = [];
+    for (let i = 0; i < 3; i++) pairs.push([await run('clock'), await run('counter')]);
+    const [clock, counter] = pairs[0]!;
     const badTimer = { size: 2, inlineThreshold: 0, iterations: 1, warmupIterations: 0, role: 'initiator', peerTimeoutMs: 5000, timer: 'rdtsc' as never } as const;
     expect(() => new native.WriteLatencyEngine(a.cq, { qp: a.qp, local: a.dst, source: a.src, remoteAddr: 0n, rkey: 0 }, badTimer)).toThrow(
       "timer must be 'auto', 'clock' or 'counter'",
@@ -153,11 +156,12 @@ describe('loopback latency', () => {
     expect(auto.timer.source).toBe(process.arch === 'arm64' ? 'cntvct' : 'tsc');
     expect(clock.timer).toMatchObject({ source: 'monotonic_raw', mhz: 1000, cpuMigrations: expect.any(Number) });
     expect(counter.timer.source).toBe(auto.timer.source);
-    const median = (xs: Float64Array) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    const median = (xs: ArrayLike<number>) => [...Array.from(xs)].sort((x, y) => x - y)[xs.length >> 1]!;
     // The same link timed two ways: the clock's own cost (about 1 us a read here, read once per
     // exchange) makes its samples a little longer, never a different order of magnitude.
-    expect(median(clock.samplesNs) / median(counter.samplesNs)).toBeGreaterThan(0.8);
-    expect(median(clock.samplesNs) / median(counter.samplesNs)).toBeLessThan(1.5);
+    const ratio = median(pairs.map(([c, n]) => median(c.samplesNs) / median(n.samplesNs)));
+    expect(ratio).toBeGreaterThan(0.8);
+    expect(ratio).toBeLessThan(1.5);
   });
 });
 

@@ -1,8 +1,8 @@
 // The suite runs on node1; these reach node0 through its agent (agent.mjs) and run things here.
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { runToEnd, type Exited } from '../fixtures/run-to-end.js';
 import { AGENT_PORT } from './agent.mjs';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -10,13 +10,7 @@ export const CLI = join(ROOT, 'dist', 'lib', 'cli', 'main.js');
 export const NODE0 = { rail0: '10.77.0.1', rail1: '10.77.1.1' };
 export const NODE1 = { rail0: '10.77.0.2', rail1: '10.77.1.2' };
 
-export interface Ran {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+export type Ran = Exited;
 
 function request<T>(body: Record<string, unknown>, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -47,19 +41,7 @@ export function onNode0(args: string[], timeoutMs = 120_000, env: Record<string,
 
 /** Runs a command here (node1) to its end (killed at timeoutMs). */
 export function onNode1(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(args[0]!, args.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return runToEnd(args[0]!, args.slice(1), { cwd: ROOT, timeoutMs, env });
 }
 
 /** `spark-rdma <args>` on a node. */
