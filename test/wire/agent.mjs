@@ -2,7 +2,7 @@
 // node1 asks, over TCP on node0's rail0. One JSON request per connection, one JSON answer:
 //   {op:'run', args, timeoutMs, input?}        -> {code, signal, stdout, stderr, ms}
 //   {op:'start', id, args, ready, timeoutMs}   -> {ok, log}   (background; `ready` a regex on its output)
-//   {op:'log', id}                             -> {log, code}
+//   {op:'log', id}                             -> {log, code, signal}
 //   {op:'stop', id, signal?, timeoutMs}        -> {code, signal, log}
 //   {op:'quit'}                                -> {ok}; the agent exits 0 once nothing runs
 // Every wait has a deadline; every child is killed when the agent ends.
@@ -102,7 +102,7 @@ export function serveAgent(host) {
       let answer;
       if (request.op === 'run') answer = await runToEnd(request);
       else if (request.op === 'start') answer = await start(request);
-      else if (request.op === 'log') answer = { log: background.get(request.id)?.log ?? '', code: background.get(request.id)?.code ?? null };
+      else if (request.op === 'log') answer = { log: background.get(request.id)?.log ?? '', code: background.get(request.id)?.code ?? null, signal: background.get(request.id)?.signal ?? null };
       else if (request.op === 'stop') answer = await stop(request);
       else if (request.op === 'quit') answer = { ok: true };
       else answer = { error: `unknown op ${request.op}` };

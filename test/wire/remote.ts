@@ -1,9 +1,8 @@
 // The suite runs on node1; these reach node0 through its agent (agent.mjs) and run things here.
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runToEnd, type Exited } from '../fixtures/run-to-end.js';
-import { AGENT_PORT } from './agent.mjs';
+import { agentRequest } from './agent-client.mjs';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'lib', 'cli', 'main.js');
@@ -12,27 +11,7 @@ export const NODE1 = { rail0: '10.77.0.2', rail1: '10.77.1.2' };
 
 export type Ran = Exited;
 
-function request<T>(body: Record<string, unknown>, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: NODE0.rail0, port: AGENT_PORT });
-    let answer = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`node0 agent: no answer to ${String(body['op'])} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.on('connect', () => socket.write(`${JSON.stringify(body)}\n`));
-    socket.on('data', (c: Buffer) => (answer += c.toString()));
-    socket.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      if (answer) resolve(JSON.parse(answer) as T);
-      else reject(new Error(`node0 agent closed without an answer to ${String(body['op'])}`));
-    });
-  });
-}
+const request = <T>(body: Record<string, unknown>, timeoutMs: number): Promise<T> => agentRequest(body, timeoutMs) as Promise<T>;
 
 /** Runs a command on node0 to its end (killed at timeoutMs). */
 export function onNode0(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<Ran> {
