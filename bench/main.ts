@@ -2,10 +2,12 @@
 // perftest in the soft-RoCE guest; writes bench/results/<date>.md and .json and, when the size
 // sweep ran, bench/results/sweep.svg.
 //
-//   node dist/bench/main.js [--pairs 3] [--only a,b,c] [--no-micro] [--no-guest]
+//   node dist/bench/main.js [--pairs 3] [--only a,b,c] [--no-micro] [--no-guest] [--wire]
 //        [--duration 3] [--lat-iters 10000] [--sweep-iters 200] [--max-load 3] [--max-wait 300]
 //        [--rerender bench/results/<date>.json] [--merge bench/results/<date>.json]
 //
+// --wire runs the cases across the two-guest wire instead (w-bw, w-lat0, w-lat1: server on
+// node0, client on node1, at least 5 pairs) and writes bench/results/<date>-wire.md and .json.
 // --merge keeps an earlier run's records for the cases this run does not repeat (e.g. rerun
 // only --only d,d2 after another team's guest disturbed them), and its micro-benchmarks when
 // this run has --no-micro.
@@ -18,7 +20,8 @@ import { formatBytes, renderReport, type MicroRow } from './lib/report-md.js';
 import { summarize } from './lib/summary.js';
 import { lineChartSvg } from './lib/svg-chart.js';
 import { runMicro } from './micro.js';
-import { GROUPS, ROOT, runSideBySide, type GroupRun } from './side-by-side.js';
+import { GROUPS, ROOT, runSideBySide, WIRE_GROUP, type GroupRun } from './side-by-side.js';
+import { WIRE_GUEST, WIRE_TITLE, wireNotes } from './wire-notes.js';
 
 const RESULTS = join(ROOT, 'bench', 'results');
 
@@ -27,6 +30,7 @@ interface Args {
   only: string[] | null;
   micro: boolean;
   guest: boolean;
+  wire: boolean;
   settings: CaseSettings;
   maxLoad: number;
   maxWait: number;
@@ -35,7 +39,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { pairs: 3, only: null, micro: true, guest: true, settings: { ...DEFAULT_SETTINGS }, maxLoad: 3, maxWait: 300, rerender: null, merge: null };
+  const a: Args = { pairs: 3, only: null, micro: true, guest: true, wire: false, settings: { ...DEFAULT_SETTINGS }, maxLoad: 3, maxWait: 300, rerender: null, merge: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -52,6 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--only') a.only = value().split(',');
     else if (flag === '--no-micro') a.micro = false;
     else if (flag === '--no-guest') a.guest = false;
+    else if (flag === '--wire') a.wire = true;
     else if (flag === '--duration') a.settings.durationSeconds = positive();
     else if (flag === '--lat-iters') a.settings.latencyIterations = positive();
     else if (flag === '--sweep-iters') a.settings.sweepIterations = positive();
@@ -60,6 +65,10 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--rerender') a.rerender = value();
     else if (flag === '--merge') a.merge = value();
     else throw new RangeError(`unknown option ${flag}; see the usage at the top of bench/main.ts`);
+  }
+  const misplaced = a.only?.filter((id) => WIRE_GROUP.cases.includes(id) !== a.wire);
+  if (misplaced && misplaced.length > 0) {
+    throw new RangeError(a.wire ? `--wire runs only ${WIRE_GROUP.cases.join(', ')}; ${misplaced.join(', ')} run in one guest (drop --wire)` : `${misplaced.join(', ')} run across the two-guest wire: add --wire`);
   }
   return a;
 }
@@ -80,17 +89,21 @@ interface Saved {
   groups: GroupRun[];
   records: RunRecord[];
   micro: MicroRow[] | null;
+  /** Run across the two-guest wire (--wire). */
+  wire?: boolean;
 }
 
 function conditions(args: Args, groups: GroupRun[]): Record<string, string> {
   const c: Record<string, string> = {
     host: `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), shared with other jobs`,
-    guest: 'QEMU TCG, 2 vCPUs, 3 GiB; rxe0 on rail0 (10.77.0.1), rxe1 on rail1 (10.77.1.1), netdev MTU 9000, active_mtu 4096',
+    guest: args.wire ? WIRE_GUEST : 'QEMU TCG, 2 vCPUs, 3 GiB; rxe0 on rail0 (10.77.0.1), rxe1 on rail1 (10.77.1.1), netdev MTU 9000, active_mtu 4096',
     'guest kernel': quiet('bash', ['-c', 'ls /boot | sed -n "s/^vmlinuz-//p" | sort -V | tail -1']),
     perftest: quiet('dpkg-query', ['-W', '-f', '${Version}', 'perftest']),
     node: process.version,
     commit: quiet('git', ['-C', ROOT, 'describe', '--always', '--dirty']),
-    settings: `pairs ${args.pairs} (latency (d) at least 15, (d2) at least 7, scaling (g, g2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepIterations} iterations per size`,
+    settings: args.wire
+      ? `pairs ${Math.max(args.pairs, 5)} (at least 5 on the wire); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations`
+      : `pairs ${args.pairs} (latency (d) at least 15, (d2) at least 7, scaling (g, g2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepIterations} iterations per size`,
   };
   for (const g of groups) {
     c[`guest boot: ${g.name}`] = `load average ${g.loadBefore} before, ${g.loadAfter} after; other QEMU guests at start: ${g.otherGuestsBefore}; ${g.wallSeconds.toFixed(0)} s wall; exit ${g.exitCode}`;
@@ -155,12 +168,14 @@ function write(saved: Saved): void {
     summary,
     records: saved.records,
     micro: saved.micro,
-    notes: notes(saved.records),
+    notes: saved.wire ? wireNotes(saved.records) : notes(saved.records),
     chartFile: chart ? relative(RESULTS, chart) : null,
+    ...(saved.wire ? { where: WIRE_TITLE } : {}),
   });
-  writeFileSync(join(RESULTS, `${saved.date}.json`), JSON.stringify({ ...saved, summary }, null, 2) + '\n');
-  writeFileSync(join(RESULTS, `${saved.date}.md`), md);
-  process.stderr.write(`bench: wrote ${relative(ROOT, join(RESULTS, `${saved.date}.md`))} and .json${chart ? `, ${relative(ROOT, chart)}` : ''}\n`);
+  const name = saved.wire ? `${saved.date}-wire` : saved.date;
+  writeFileSync(join(RESULTS, `${name}.json`), JSON.stringify({ ...saved, summary }, null, 2) + '\n');
+  writeFileSync(join(RESULTS, `${name}.md`), md);
+  process.stderr.write(`bench: wrote ${relative(ROOT, join(RESULTS, `${name}.md`))} and .json${chart ? `, ${relative(ROOT, chart)}` : ''}\n`);
   for (const g of summary.goals) process.stderr.write(`bench: goal ${g.goal}: ${g.value === null ? 'no data' : g.value.toFixed(3)} ${g.met === null ? '' : g.met ? 'met' : 'NOT met'}\n`);
 }
 
@@ -173,7 +188,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
   let micro: MicroRow[] | null = null;
-  if (args.micro) {
+  if (args.micro && !args.wire) {
     log('bench: micro-benchmarks on the host');
     micro = await runMicro();
     for (const m of micro) log(`bench: ${m.name}: ${Math.round(m.opsPerSecond)} ops/s, mean ${m.meanUs.toFixed(3)} us`);
@@ -181,7 +196,7 @@ async function main(): Promise<void> {
   let records: RunRecord[] = [];
   let groups: GroupRun[] = [];
   if (args.guest) {
-    const selected = GROUPS.map((g) => ({ ...g, cases: g.cases.filter((c) => !args.only || args.only.includes(c)) })).filter((g) => g.cases.length > 0);
+    const selected = (args.wire ? [WIRE_GROUP] : GROUPS).map((g) => ({ ...g, cases: g.cases.filter((c) => !args.only || args.only.includes(c)) })).filter((g) => g.cases.length > 0);
     ({ records, groups } = await runSideBySide({ pairs: args.pairs, settings: args.settings, groups: selected, maxLoad: args.maxLoad, maxWaitSeconds: args.maxWait, log }));
   }
   const date = new Date().toISOString().slice(0, 10);
@@ -194,7 +209,7 @@ async function main(): Promise<void> {
     micro = micro ?? earlier.micro;
     wall['bench wall time'] = `${earlier.conditions['bench wall time'] ?? '?'} + ${wall['bench wall time']} (cases ${[...rerun].join(', ')} rerun)`;
   }
-  write({ date, conditions: { ...conditions(args, groups), ...wall }, settings: args.settings, pairs: args.pairs, groups, records, micro });
+  write({ date, conditions: { ...conditions(args, groups), ...wall }, settings: args.settings, pairs: args.pairs, groups, records, micro, ...(args.wire ? { wire: true } : {}) });
 }
 
 await main();

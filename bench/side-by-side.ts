@@ -1,11 +1,12 @@
 // Drives the soft-RoCE guest: boots it once per group of comparisons (pairs of one comparison
-// always share a guest), runs bench/guest/runner inside, and collects its marker lines.
+// always share a guest), runs bench/guest/runner inside (bench/guest/wire on the two-guest
+// wire), and collects its marker lines.
 // Waits for a quiet host first: other engineers' jobs share these 2 CPUs.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { RECORD_MARKER, type CaseSettings, type RunRecord } from './lib/cases.js';
+import { RECORD_MARKER, WIRE_CASE_IDS, type CaseSettings, type RunRecord } from './lib/cases.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -14,6 +15,10 @@ export interface GuestGroup {
   cases: string[];
   /** Deadline of the whole guest run, seconds. */
   timeoutSeconds: number;
+  /** Two guests on a wire (scripts/vm/run.mjs --nodes 2) running `runner` on both; one guest otherwise. */
+  nodes?: 2;
+  /** The guest script, default dist/bench/guest/runner.js. */
+  runner?: string;
 }
 
 /** Which comparisons share a boot (the scaling cases g and g2 alternate within their own pairs). */
@@ -24,6 +29,9 @@ export const GROUPS: GuestGroup[] = [
   { name: 'events and CPU', cases: ['a-ev', 'ev', 'd-ev'], timeoutSeconds: 900 },
   { name: 'threads per rail', cases: ['c-t2', 'b-t2'], timeoutSeconds: 900 },
 ];
+
+/** `npm run bench -- --wire`: the two-guest wire (issue 14), one boot for all its cases. */
+export const WIRE_GROUP: GuestGroup = { name: 'wire', cases: WIRE_CASE_IDS, timeoutSeconds: 1200, nodes: 2, runner: 'dist/bench/guest/wire.js' };
 
 export interface GroupRun {
   name: string;
@@ -99,14 +107,15 @@ export interface SideBySideOptions {
 export function runGroup(group: GuestGroup, o: SideBySideOptions): Promise<{ records: RunRecord[]; exitCode: number | null }> {
   const s = o.settings;
   const guestCommand = [
-    'node', 'dist/bench/guest/runner.js',
+    'node', group.runner ?? 'dist/bench/guest/runner.js',
     '--pairs', String(o.pairs),
     '--duration', String(s.durationSeconds),
     '--lat-iters', String(s.latencyIterations),
     '--sweep-iters', String(s.sweepIterations),
     ...group.cases,
   ];
-  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'vm', 'run.mjs'), '--timeout', String(group.timeoutSeconds), '--', ...guestCommand], {
+  const nodes = group.nodes ? ['--nodes', String(group.nodes)] : [];
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'vm', 'run.mjs'), ...nodes, '--timeout', String(group.timeoutSeconds), '--', ...guestCommand], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

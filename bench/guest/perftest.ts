@@ -1,5 +1,6 @@
-// perftest runs inside the guest: a server and a client on the same rxe device (traffic loops
-// back inside rxe), as separate processes, the way perftest is always run.
+// perftest as a server and a client process, the way perftest is always run: in one guest both
+// on the same rxe device (traffic loops back inside rxe), or on the wire the server on node0
+// (a ServerSite that reaches it) and the client here on node1.
 import { latRowValid, parseBanner, parseBwOutput, parseLatOutput, perftestWarnings, type PerftestBwRow, type PerftestLatRow } from '../lib/perftest-output.js';
 import { run, start, waitListening } from './processes.js';
 
@@ -12,6 +13,40 @@ export function railAddress(device: string): string {
 }
 
 const STARTUP_MS = 60_000;
+
+/** A server process started by a ServerSite. */
+export interface SiteServer {
+  /** True once the server has exited, false if it has not within `ms`. */
+  exitedWithin(ms: number): Promise<boolean>;
+  /** Stops it if it still runs (SIGINT, then SIGKILL). */
+  stop(): Promise<void>;
+}
+
+/** Where servers run and how the client reaches a rail there. */
+export interface ServerSite {
+  /** Starts `command` and resolves once it listens on TCP `port` (rejects at `timeoutMs`). */
+  startListening(command: string[], port: number, runMs: number, timeoutMs: number): Promise<SiteServer>;
+  /** The address a client dials to reach `device`'s rail at this site. */
+  address(device: string): string;
+}
+
+/** Servers in this guest, on the client's own devices. */
+export const LOCAL_SITE: ServerSite = {
+  async startListening(command, port, runMs, timeoutMs) {
+    const server = start(command[0]!, command.slice(1), runMs);
+    try {
+      await waitListening(server, port, timeoutMs);
+    } catch (e) {
+      await server.stop();
+      throw e;
+    }
+    return {
+      exitedWithin: (ms) => Promise.race([server.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]),
+      stop: async () => void (await server.stop()),
+    };
+  },
+  address: railAddress,
+};
 
 export interface PerftestRun<Row> {
   rows: Row[];
@@ -34,25 +69,24 @@ export function childCpuSeconds(stderr: string): number | null {
   return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
 }
 
-async function pair(tool: 'ib_write_bw' | 'ib_write_lat', device: string, port: number, args: string[], timeoutMs: number) {
+async function pair(tool: 'ib_write_bw' | 'ib_write_lat', device: string, port: number, args: string[], timeoutMs: number, site: ServerSite) {
   const common = ['-d', device, '-F', '-p', String(port), ...(tool === 'ib_write_bw' ? ['--report_gbits'] : []), ...args];
-  const server = start(tool, common, timeoutMs + STARTUP_MS);
+  const server = await site.startListening([tool, ...common], port, timeoutMs + STARTUP_MS, STARTUP_MS);
   try {
-    await waitListening(server, port, STARTUP_MS);
-    const client = await run('bash', ['-c', TIMED, 'perftest-client', tool, ...common, railAddress(device)], timeoutMs);
-    const served = await Promise.race([server.done, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    const client = await run('bash', ['-c', TIMED, 'perftest-client', tool, ...common, site.address(device)], timeoutMs);
+    const served = await server.exitedWithin(20_000);
     if (client.timedOut) throw new Error(`${tool} client on ${device} passed its ${timeoutMs / 1000} s deadline`);
     if (client.code !== 0) throw new Error(`${tool} client on ${device} exited ${client.code}: ${(client.stdout + client.stderr).slice(-1500)}`);
-    if (served === null) throw new Error(`${tool} server on ${device} did not exit 20 s after its client`);
+    if (!served) throw new Error(`${tool} server on ${device} did not exit 20 s after its client`);
     return client;
   } finally {
     await server.stop();
   }
 }
 
-export async function perftestBw(devices: string[], basePort: number, args: string[], timeoutMs: number): Promise<PerftestRun<PerftestBwRow>[]> {
+export async function perftestBw(devices: string[], basePort: number, args: string[], timeoutMs: number, site: ServerSite = LOCAL_SITE): Promise<PerftestRun<PerftestBwRow>[]> {
   // Several devices: one process pair per rail, all at once.
-  const clients = await Promise.all(devices.map((d, i) => pair('ib_write_bw', d, basePort + i, args, timeoutMs)));
+  const clients = await Promise.all(devices.map((d, i) => pair('ib_write_bw', d, basePort + i, args, timeoutMs, site)));
   return clients.map((c) => {
     const rows = parseBwOutput(c.stdout);
     if (rows.length === 0) throw new Error(`ib_write_bw printed no result row:\n${c.stdout.slice(-1500)}`);
@@ -71,11 +105,12 @@ export async function perftestLat(
   port: number,
   args: string[],
   timeoutMs: number,
+  site: ServerSite = LOCAL_SITE,
 ): Promise<PerftestRun<PerftestLatRow> & { attempts: number; discarded: PerftestLatRow[] }> {
   let last = '';
   const discarded: PerftestLatRow[] = [];
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const c = await pair('ib_write_lat', device, port + attempt - 1, args, timeoutMs);
+    const c = await pair('ib_write_lat', device, port + attempt - 1, args, timeoutMs, site);
     const rows = parseLatOutput(c.stdout);
     const warnings = perftestWarnings(c.stdout + c.stderr);
     if (rows.length > 0 && rows.every(latRowValid)) return { rows, banner: parseBanner(c.stdout), warnings, wallSeconds: c.wallSeconds, cpuSeconds: childCpuSeconds(c.stderr), attempts: attempt, discarded };

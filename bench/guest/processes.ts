@@ -58,23 +58,27 @@ export function start(command: string, args: string[], timeoutMs: number): Runni
 
 export const run = (command: string, args: string[], timeoutMs: number): Promise<Finished> => start(command, args, timeoutMs).done;
 
-/** True when something listens on this TCP port (IPv4 or IPv6), from /proc/net/tcp*. */
-export function listening(port: number): boolean {
+/** True when /proc/net/tcp or tcp6 text (several files may be concatenated) shows `port` in LISTEN. */
+export function listensIn(procNetTcp: string, port: number): boolean {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 3 && f[1]!.endsWith(`:${hex}`) && f[3] === '0A') return true;
-    }
-  }
-  return false;
+  return procNetTcp.split('\n').some((line) => {
+    const f = line.trim().split(/\s+/);
+    return f.length > 3 && f[1]!.endsWith(`:${hex}`) && f[3] === '0A';
+  });
 }
+
+/** True when something listens on this TCP port here (IPv4 or IPv6). */
+export function listening(port: number): boolean {
+  return PROC_NET_TCP.some((file) => {
+    try {
+      return listensIn(readFileSync(file, 'utf8'), port);
+    } catch {
+      return false;
+    }
+  });
+}
+
+export const PROC_NET_TCP = ['/proc/net/tcp', '/proc/net/tcp6'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

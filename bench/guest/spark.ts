@@ -1,5 +1,6 @@
 // spark-rdma runs inside the guest, through the CLI a user would type: loopback (both ends in
-// one process) or two processes (a `spark-rdma bw` server and a client).
+// one process) or two processes (a `spark-rdma bw` server and a client, in this guest or across
+// the wire).
 import { join } from 'node:path';
 import type { BandwidthResult } from '../../lib/bandwidth/index.js';
 import type { LatencyResult } from '../../lib/latency/index.js';
@@ -36,12 +37,18 @@ export async function startSparkServer(test: 'bw' | 'lat', port: number): Promis
   return server;
 }
 
-export async function sparkBwClient(device: string, port: number, args: string[], timeoutMs: number): Promise<{ json: BwJson; wallSeconds: number }> {
-  const r = await cli(['bw', railAddress(device), '--port', String(port), '--devices', device, '--json', ...args], timeoutMs);
-  return { json: r.json as BwJson, wallSeconds: r.wallSeconds };
+/** A `spark-rdma bw|lat` client of a server at `address` (`args` pick the rails and the test). */
+export async function sparkClient<T extends 'bw' | 'lat'>(
+  test: T,
+  address: string,
+  port: number,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ json: T extends 'bw' ? BwJson : LatencyResult; wallSeconds: number }> {
+  const r = await cli([test, address, '--port', String(port), '--json', ...args], timeoutMs);
+  return { json: r.json as T extends 'bw' ? BwJson : LatencyResult, wallSeconds: r.wallSeconds };
 }
 
-export async function sparkLatClient(device: string, port: number, args: string[], timeoutMs: number): Promise<{ json: LatencyResult; wallSeconds: number }> {
-  const r = await cli(['lat', railAddress(device), '--port', String(port), '--devices', device, '--json', ...args], timeoutMs);
-  return { json: r.json as LatencyResult, wallSeconds: r.wallSeconds };
-}
+export const sparkBwClient = (device: string, port: number, args: string[], timeoutMs: number) => sparkClient('bw', railAddress(device), port, ['--devices', device, ...args], timeoutMs);
+
+export const sparkLatClient = (device: string, port: number, args: string[], timeoutMs: number) => sparkClient('lat', railAddress(device), port, ['--devices', device, ...args], timeoutMs);

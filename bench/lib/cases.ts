@@ -2,7 +2,8 @@
 // the same rail, message size, QP count, post list and duration (or iteration count).
 // Shared by the host driver (which picks and reports them) and the guest runner (which runs them).
 
-export type CaseKind = 'bw' | 'bw-two-process' | 'dual' | 'scaling' | 'lat' | 'lat-two-process' | 'sweep' | 'lag' | 'tsfn' | 'spark-modes';
+/** wire-*: across the two-guest wire (bench/guest/wire.ts), server on node0, client on node1. */
+export type CaseKind = 'bw' | 'bw-two-process' | 'dual' | 'scaling' | 'lat' | 'lat-two-process' | 'sweep' | 'lag' | 'tsfn' | 'spark-modes' | 'wire-dual' | 'wire-lat';
 
 export interface BenchCase {
   id: string;
@@ -147,6 +148,18 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
       devices: ['rxe0', 'rxe1'],
       ...bw64k,
     },
+    // Issue 14: across the wire. perftest runs one process pair per rail (bandwidth: both at
+    // once, added up; latency: rail 0, then rail 1); spark-rdma one server on node0 and one
+    // client on node1 with --rails 2 (its lat times the rails one after the other too).
+    { id: 'w-bw', title: 'wire: write bw 64 KiB, 1 QP, both rails (node1 -> node0)', kind: 'wire-dual', metric: 'gbps', minPairs: 5, devices: ['rxe0', 'rxe1'], ...bw64k },
+    ...(['rxe0', 'rxe1'] as const).map((device, rail): BenchCase => ({
+      id: `w-lat${rail}`,
+      title: `wire: write latency 2 B, rail ${rail} (${device})`,
+      kind: 'wire-lat',
+      minPairs: 5,
+      ...lat2,
+      devices: [device],
+    })),
     scaling('g', 'spark-rdma'),
     scaling('g2', 'perftest'),
     {
@@ -172,6 +185,10 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
     },
   ];
 }
+
+/** The cases that run across the two-guest wire (`npm run bench -- --wire`). */
+export const isWireCase = (c: BenchCase) => c.kind === 'wire-dual' || c.kind === 'wire-lat';
+export const WIRE_CASE_IDS = benchCases().filter(isWireCase).map((c) => c.id);
 
 export function caseById(id: string, s: CaseSettings = DEFAULT_SETTINGS): BenchCase {
   const c = benchCases(s).find((x) => x.id === id);

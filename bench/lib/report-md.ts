@@ -22,7 +22,11 @@ export interface ReportInput {
   micro: MicroRow[] | null;
   notes: string[];
   chartFile: string | null;
+  /** Where the pairs ran, for the heading and the introduction: one guest unless said otherwise. */
+  where?: { title: string; setting: string };
 }
+
+const ONE_GUEST = { title: 'spark-rdma vs perftest, side by side', setting: 'in the same soft-RoCE guest, on the same rail' };
 
 export function num(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
@@ -50,8 +54,9 @@ function digitsFor(metric: string): number {
 export function renderReport(input: ReportInput): string {
   const { summary } = input;
   const out: string[] = [];
-  out.push(`# spark-rdma vs perftest, side by side (${input.date})`, '');
-  out.push('Every ratio is spark-rdma / perftest for one pair of runs made back to back (perftest first) in the same soft-RoCE guest, on the same rail, with the same parameters; a comparison is summarised by the median of its pair ratios. Absolute figures from an emulated guest mean little; the ratios are the result.', '');
+  const where = input.where ?? ONE_GUEST;
+  out.push(`# ${where.title} (${input.date})`, '');
+  out.push(`Every ratio is spark-rdma / perftest for one pair of runs made back to back (perftest first) ${where.setting}, with the same parameters; a comparison is summarised by the median of its pair ratios, and its spread by the smallest and largest pair ratio. Absolute figures from an emulated guest mean little; the ratios are the result.`, '');
   out.push('## Conditions', '', table(['', ''], Object.entries(input.conditions).map(([k, v]) => [k, v])), '');
 
   out.push('## Goals (medians of ratios)', '');
@@ -63,14 +68,15 @@ export function renderReport(input: ReportInput): string {
   }
   out.push(
     table(
-      ['case', 'metric', 'A', 'B', 'pairs (A / B = ratio)', 'median A', 'median B', 'median ratio B/A'],
+      ['case', 'metric', 'A', 'B', 'pairs (A / B = ratio)', 'median A', 'median B', 'median ratio B/A', 'ratio min – max'],
       summary.cases.flatMap((c) =>
         c.metrics.map((m) => {
           const d = digitsFor(m.metric);
           const pairs = m.pairs
             .map((p) => (p.errors.length > 0 ? `#${p.pair} failed` : `${num(p.a, d)} / ${num(p.b, d)} = ${num(p.ratio)}${p.contended ? ' †' : ''}`))
             .join('; ');
-          return [`(${c.id}) ${c.title}`, m.metric, c.toolA, c.toolB, pairs, num(m.medianA, d), num(m.medianB, d), num(m.medianRatio)];
+          const range = m.ratioRange ? `${num(m.ratioRange.min)} – ${num(m.ratioRange.max)}` : '–';
+          return [`(${c.id}) ${c.title}`, m.metric, c.toolA, c.toolB, pairs, num(m.medianA, d), num(m.medianB, d), num(m.medianRatio), range];
         }),
       ),
     ),

@@ -21,6 +21,12 @@ export function medianRatio(ratios: readonly (number | null)[]): number | null {
   return present.length > 0 ? median(present) : null;
 }
 
+/** The smallest and largest of the ratios that exist (how far pairs spread); null when none does. */
+export function ratioRange(ratios: readonly (number | null)[]): { min: number; max: number } | null {
+  const present = ratios.filter((r): r is number => r !== null);
+  return present.length > 0 ? { min: Math.min(...present), max: Math.max(...present) } : null;
+}
+
 export type GoalDirection = 'at-least' | 'at-most' | 'below';
 
 export interface GoalCheck {

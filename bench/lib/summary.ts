@@ -2,7 +2,7 @@
 // and ratio (B / A: spark-rdma over perftest) and the median ratio; the size sweep per size;
 // event-loop lag; dual-rail scaling; and the goals of issue 6.
 import type { BenchCase, RunRecord } from './cases.js';
-import { checkGoal, median, medianRatio, ratio, type GoalCheck } from './stats.js';
+import { checkGoal, median, medianRatio, ratio, ratioRange, type GoalCheck } from './stats.js';
 
 export interface PairFigures {
   pair: number;
@@ -21,6 +21,8 @@ export interface MetricComparison {
   medianA: number | null;
   medianB: number | null;
   medianRatio: number | null;
+  /** The smallest and largest pair ratio: the spread around the median. */
+  ratioRange: { min: number; max: number } | null;
 }
 
 export interface CaseSummary {
@@ -114,6 +116,7 @@ function compare(records: RunRecord[], metric: string, pick: Pick): MetricCompar
     medianA: medianOrNull(pairs.map((p) => p.a)),
     medianB: medianOrNull(pairs.map((p) => p.b)),
     medianRatio: medianRatio(pairs.map((p) => p.ratio)),
+    ratioRange: ratioRange(pairs.map((p) => p.ratio)),
   };
 }
 
@@ -128,6 +131,7 @@ function cpuMetrics(records: RunRecord[], perGB = true): MetricComparison[] {
 function metricsFor(c: BenchCase, records: RunRecord[]): MetricComparison[] {
   switch (c.kind) {
     case 'dual':
+    case 'wire-dual':
     case 'scaling':
       // perftest's figure is two processes' averages added up; spark-rdma's per-rail rates are
       // added up the same way (its total over the union of both rails' windows is in the JSON).
@@ -143,6 +147,7 @@ function metricsFor(c: BenchCase, records: RunRecord[]): MetricComparison[] {
       ];
     case 'lat':
     case 'lat-two-process':
+    case 'wire-lat':
       return [compare(records, 'p50 us', (r) => r.p50Us), compare(records, 'p99 us', (r) => r.p99Us), compare(records, 'min us', (r) => r.minUs), ...cpuMetrics(records, false)];
     case 'tsfn':
       return [
@@ -260,6 +265,10 @@ export function summarize(cases: BenchCase[], records: RunRecord[]): Summary {
   add('(d) latency p50, ratio <= 1.05', metricOf(find('d'), 'p50 us'), 'at-most', 1.05);
   add('(d) latency p99, ratio <= 1.10', metricOf(find('d'), 'p99 us'), 'at-most', 1.1);
   add('(e) both rails, ratio >= 1.00', dual, 'at-least', 1);
+  // Issue 14: across the two-guest wire.
+  add('(w-bw) wire: bandwidth both rails, ratio >= 1.00', metricOf(find('w-bw'), 'Gb/s'), 'at-least', 1);
+  add('(w-lat0) wire: latency p50 rail 0, ratio <= 1.05', metricOf(find('w-lat0'), 'p50 us'), 'at-most', 1.05);
+  add('(w-lat1) wire: latency p50 rail 1, ratio <= 1.05', metricOf(find('w-lat1'), 'p50 us'), 'at-most', 1.05);
   const sparkScaling = scaling.find((x) => x.tool === 'spark-rdma')!;
   if (sparkScaling.factor !== null) {
     const how = sparkScaling.source === 'pairs' ? 'median of alternating pairs (g)' : '(e) over (a), medians';
