@@ -2,7 +2,7 @@
 // node1 asks, over TCP on node0's rail0. One JSON request per connection, one JSON answer:
 //   {op:'run', args, timeoutMs, input?}        -> {code, signal, stdout, stderr, ms}
 //   {op:'start', id, args, ready, timeoutMs}   -> {ok, log}   (background; `ready` a regex on its output)
-//   {op:'log', id}                             -> {log, code, signal}
+//   {op:'log', id}                             -> {log, code, signal} (both null while it runs)
 //   {op:'stop', id, signal?, timeoutMs}        -> {code, signal, log}
 //   {op:'quit'}                                -> {ok}; the agent exits 0 once nothing runs
 // Every wait has a deadline; every child is killed when the agent ends.

@@ -29,15 +29,25 @@ export const cli = (node: 0 | 1, args: string[], timeoutMs = 120_000) => (node =
 /** A background process on node0 (a server, a monitor), ready once its output matches `ready`. */
 export interface Node0Process {
   log(): Promise<string>;
+  /** Waits until it exits by itself (failing at the deadline), then collects it as stop() does. */
+  ended(timeoutMs: number): Promise<{ code: number | null; signal: string | null; log: string }>;
   stop(signal?: string): Promise<{ code: number | null; signal: string | null; log: string }>;
 }
 
 export async function startOnNode0(id: string, args: string[], ready: string, timeoutMs = 90_000): Promise<Node0Process> {
   const started = await request<{ ok: boolean; log: string; code?: number | null }>({ op: 'start', id, args, ready, timeoutMs }, timeoutMs + 10_000);
   expect(started.ok, `${id} on node0 did not become ready (exit ${started.code ?? 'none'}):\n${started.log}`).toBe(true);
+  const stop = (signal = 'SIGINT') => request<{ code: number | null; signal: string | null; log: string }>({ op: 'stop', id, signal, timeoutMs: 30_000 }, 45_000);
   return {
     log: async () => (await request<{ log: string }>({ op: 'log', id }, 10_000)).log,
-    stop: (signal = 'SIGINT') => request({ op: 'stop', id, signal, timeoutMs: 30_000 }, 45_000),
+    ended: async (timeoutMs) => {
+      await until(`${id} on node0 ending by itself`, async () => {
+        const now = await request<{ code: number | null; signal: string | null }>({ op: 'log', id }, 10_000);
+        return now.code !== null || now.signal !== null;
+      }, timeoutMs, 200);
+      return stop();
+    },
+    stop,
   };
 }
 
