@@ -26,9 +26,9 @@ export async function perftestServer(tool: 'ib_write_bw' | 'ib_write_lat', port:
   return server;
 }
 
-/** A perftest client with a deadline. */
-export function perftestClient(tool: 'ib_write_bw' | 'ib_write_lat', port: number, args: string[], timeoutMs: number, device = 'rxe0'): Running {
-  return start(tool, ['-d', device, '-F', '-p', String(port), ...args, PEER], timeoutMs);
+/** A perftest client with a deadline (the wire suite dials node0's rails with `peer`). */
+export function perftestClient(tool: 'ib_write_bw' | 'ib_write_lat', port: number, args: string[], timeoutMs: number, device = 'rxe0', peer = PEER): Running {
+  return start(tool, ['-d', device, '-F', '-p', String(port), ...args, peer], timeoutMs);
 }
 
 /** The result row under perftest's "#bytes" header: the numbers, in order. */

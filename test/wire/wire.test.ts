@@ -6,6 +6,7 @@ import { NODE0, NODE1 } from './remote.js';
 import './cases/basics.js';
 import './cases/bandwidth.js';
 import './cases/latency.js';
+import './cases/perftest.js'; // before any fault and before the power cut
 import './cases/faults.js';
 import './cases/mesh.js';
 import './cases/power.js'; // last: node0 is gone after it
