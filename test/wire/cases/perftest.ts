@@ -4,6 +4,7 @@
 // `ss -ltn`, as it takes the first connection as its client. Sizes stay at or below 64 KiB:
 // from 2 MiB up a run on this wire stalls inside rdma_rxe (see cases/bandwidth.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Finished } from '../../../bench/guest/processes.js';
 import type { BandwidthResult } from '../../../lib/bandwidth/index.js';
 import type { LatencyResult } from '../../../lib/latency/index.js';
 import { perftestClient, perftestRow } from '../../rxe/perftest-support.js';
@@ -112,7 +113,7 @@ describe('perftest across the wire: stock perftest on one node, spark-rdma on th
         { rail: 1 as const, peer: NODE0.rail1, gbits: true },
       ];
       // One after the other: a server runs one benchmark at a time and turns a second client away.
-      const clients = [];
+      const clients: Finished[] = [];
       for (const c of cases) {
         const args = ['-x', String(gid1[c.rail]), '-q', String(QPS), '-s', String(SIZE), '-n', String(ITERS), ...(c.gbits ? ['--report_gbits'] : [])];
         clients.push(await perftestClient('ib_write_bw', SERVE_PORT, args, TOOL_S * 1000, `rxe${c.rail}`, c.peer).done);
