@@ -3,6 +3,7 @@ import { RdmaError } from '../errors.js';
 import type { Rail } from '../rails/types.js';
 import { clientSessionOptions, connectClient } from '../run/client-session.js';
 import { describePairing } from '../run/rail-pairing.js';
+import { serverEndedSession } from '../run/server-ended.js';
 import { measureSize, type RailWriter } from './measure.js';
 import type { BandwidthOptions, BandwidthParams } from './options.js';
 import type { RunContext } from './run.js';
@@ -64,11 +65,7 @@ export async function runClientSizes(
       channel.signal.removeEventListener('abort', onPeerGone);
       if (channel.signal.aborted) {
         if (measured.rails.length + measured.failures.length > 0) sizes.push(measured);
-        const reason: unknown = channel.signal.reason;
-        throw new RdmaError(`the server at ${options.peer} ended the session during size ${size}${reason instanceof Error ? ` (${reason.message})` : ''}`, {
-          code: 'ERR_PEER_CLOSED',
-          hint: 'see the server log (was it stopped or killed?); the figures measured before are kept',
-        });
+        throw serverEndedSession(options.peer!, size, channel.signal);
       }
       // `stopped` tells the server to stop its own engines of a bidirectional size too.
       const counters = { rails: measured.rails.map((r) => ({ rail: r.rail, gbps: r.gbps, bytes: r.bytes, seconds: r.seconds })), stopped: ctx.signal.aborted };

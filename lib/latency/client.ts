@@ -1,4 +1,5 @@
 import { RdmaError } from '../errors.js';
+import { serverEndedSession } from '../run/server-ended.js';
 import type { Rail } from '../rails/types.js';
 import { clientSessionOptions, connectClient } from '../run/client-session.js';
 import type { RailPairing } from '../run/rail-pairing.js';
@@ -55,14 +56,7 @@ export async function runLatencyClient(
       endpoints.forEach(resetRegions);
       // The server gone (before or after 'started'), our writes end in a completion error too:
       // name the cause and the size, not the symptom.
-      const peerClosed = (detail?: string) => {
-        const reason: unknown = channel.signal.reason;
-        const why = [reason instanceof Error ? reason.message : null, detail ?? null].filter((x) => x !== null).join('; ');
-        return new RdmaError(`the server at ${options.peer} ended the session during size ${size}${why ? ` (${why})` : ''}`, {
-          code: 'ERR_PEER_CLOSED',
-          hint: 'see the server log (was it stopped or killed?); the figures measured before are kept',
-        });
-      };
+      const peerClosed = (detail?: string) => serverEndedSession(options.peer!, size, channel.signal, detail);
       channel.send({ type: 'start', size });
       await channel.receive(['started'], peerTimeoutMs).catch((err: unknown) => {
         throw channel.closed ? peerClosed() : err;
