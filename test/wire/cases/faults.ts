@@ -39,7 +39,7 @@ describe('bw faults: server on node0', () => {
   });
   afterEach(() => {
     // Whatever a test did to node1's rails, the next one starts clean.
-    for (const rail of ['rail0', 'rail1']) execFileSync('sh', ['-c', `tc qdisc del dev ${rail} root 2>/dev/null; true`]);
+    for (const rail of ['rail0', 'rail1']) execFileSync('sh', ['-c', `tc qdisc del dev ${rail} root 2>/dev/null; tc qdisc del dev ${rail} ingress 2>/dev/null; true`]);
   });
   afterAll(async () => {
     expect((await server.stop()).code).toBe(0);
@@ -84,8 +84,11 @@ describe('bw faults: server on node0', () => {
   });
 
   test('rail1 passing nothing from the start (no ARP answer): the session names rail 1, the address and the probe to run', async () => {
-    here('ip', 'neigh', 'flush', 'dev', 'rail1');
+    // Nothing out and nothing in: an ARP request from node0 arriving would teach node1 its MAC.
     here('tc', 'qdisc', 'add', 'dev', 'rail1', 'root', 'netem', 'loss', '100%');
+    here('tc', 'qdisc', 'add', 'dev', 'rail1', 'ingress');
+    here('tc', 'filter', 'add', 'dev', 'rail1', 'parent', 'ffff:', 'matchall', 'action', 'drop');
+    here('ip', 'neigh', 'flush', 'dev', 'rail1');
     const r = await cli(1, ['bw', NODE0.rail0, '--port', String(BW_PORT), '--rails', '2', '--iters', '50'], 120_000);
     expect(r.code).toBe(1);
     // Whichever side moves its QPs to RTR first without a neighbour entry says so (the server's
@@ -97,6 +100,7 @@ describe('bw faults: server on node0', () => {
     expect(r.ms).toBeLessThan(60_000);
     console.log(`rail1 dead from the start: client exit 1 after ${(r.ms / 1000).toFixed(1)} s: ${r.stderr.split('\n')[0]}`);
     here('tc', 'qdisc', 'del', 'dev', 'rail1', 'root');
+    here('tc', 'qdisc', 'del', 'dev', 'rail1', 'ingress');
     await nextClientRuns();
   });
 
