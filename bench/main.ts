@@ -3,7 +3,7 @@
 // sweep ran, bench/results/sweep.svg.
 //
 //   node dist/bench/main.js [--pairs 3] [--only a,b,c] [--no-micro] [--no-guest] [--wire]
-//        [--duration 3] [--lat-iters 10000] [--sweep-iters 200] [--max-load 3] [--max-wait 300]
+//        [--duration 3] [--lat-iters 10000] [--sweep-seconds 1] [--max-load 3] [--max-wait 300]
 //        [--rerender bench/results/<date>.json] [--merge bench/results/<date>.json]
 //
 // --wire runs the cases across the two-guest wire instead (w-bw, w-lat0, w-lat1: server on
@@ -59,7 +59,11 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--wire') a.wire = true;
     else if (flag === '--duration') a.settings.durationSeconds = positive();
     else if (flag === '--lat-iters') a.settings.latencyIterations = positive();
-    else if (flag === '--sweep-iters') a.settings.sweepIterations = positive();
+    else if (flag === '--sweep-seconds') {
+      const v = positive();
+      if (!Number.isInteger(v)) throw new RangeError(`--sweep-seconds ${v}: ib_write_bw -D takes whole seconds; pass e.g. --sweep-seconds 1`);
+      a.settings.sweepSeconds = v;
+    } else if (flag === '--sweep-iters') throw new RangeError('--sweep-iters is gone: the sweep (f) times each size; pass --sweep-seconds N (whole seconds per size, default 1)');
     else if (flag === '--max-load') a.maxLoad = positive();
     else if (flag === '--max-wait') a.maxWait = positive();
     else if (flag === '--rerender') a.rerender = value();
@@ -103,7 +107,7 @@ function conditions(args: Args, groups: GroupRun[]): Record<string, string> {
     commit: quiet('git', ['-C', ROOT, 'describe', '--always', '--dirty']),
     settings: args.wire
       ? `pairs ${Math.max(args.pairs, 5)} (at least 5 on the wire); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations`
-      : `pairs ${args.pairs} (latency (d) at least 15, (d2) at least 7, scaling (g, g2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepIterations} iterations per size`,
+      : `pairs ${args.pairs} (latency (d) at least 15, (d2) at least 7, scaling (g, g2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepSeconds} s per size (one ib_write_bw per size)`,
   };
   for (const g of groups) {
     c[`guest boot: ${g.name}`] = `load average ${g.loadBefore} before, ${g.loadAfter} after; other QEMU guests at start: ${g.otherGuestsBefore}; ${g.wallSeconds.toFixed(0)} s wall; exit ${g.exitCode}`;
@@ -111,7 +115,7 @@ function conditions(args: Args, groups: GroupRun[]): Record<string, string> {
   return c;
 }
 
-function notes(records: RunRecord[]): string[] {
+function notes(records: RunRecord[], settings: Partial<CaseSettings>): string[] {
   const banner = (id: string) => records.find((r) => r.case === id && r.banner)?.banner;
   const a = banner('a');
   const c = banner('c');
@@ -121,7 +125,6 @@ function notes(records: RunRecord[]): string[] {
     'perftest on rxe prints "Device not recognized to implement inline feature. Disabling it", so (d) runs spark-rdma with `--inline 0` as well: the same work in the driver.',
     'The guest\'s clocksource is hpet (the guest kernel marks the TSC unstable under TCG): clock_gettime costs about 1.2 us there against 10 ns for rdtsc. perftest stamps with the TSC and converts with /proc/cpuinfo\'s "cpu MHz"; spark-rdma (timer auto) finds the clock slow and stamps with the TSC too, at a rate it measures against CLOCK_MONOTONIC_RAW over each run (2596.3 MHz here; the kernel\'s boot calibration says 2593.2). On hardware it stamps with clock_gettime. Its JSON records the timer and how many samples spanned a move to another CPU (0 in every run here).',
     'perftest prints Gb/s with 2 decimals (0.00 for small messages) and MsgRate with 6 (2 digits at 8 MiB); the bench takes whichever reading is more precise for each row.',
-    'perftest keeps CQ moderation 100 with -a even at 8 MiB (it signals every WR above 8 KiB otherwise); spark-rdma signals at least once per 8 MiB of data.',
     '(e) adds up each tool\'s per-rail rates: perftest\'s two client processes report one average each; spark-rdma\'s `total.gbps` over the union of both rails\' windows (a little lower) is in the JSON records.',
     'Dual-rail scaling (g, g2) alternates one rail and both rails of the same tool within each pair, so load that changes between comparisons does not enter the factor. It is limited by the machine: the guest\'s 2 vCPUs run the posting threads, the kernel\'s rxe work (done inside ibv_post_send and in softirq) and QEMU\'s own emulation, on a host with 2 CPUs shared with other jobs.',
   ];
@@ -132,6 +135,13 @@ function notes(records: RunRecord[]): string[] {
   if (records.some((r) => r.cpuSecondsPerGB !== undefined)) {
     out.push(
       'CPU (issue 17): "core share" is the share of one core a side used; "CPU s/GB" is that share over GB/s (10^9 bytes). spark-rdma\'s comes from its engine threads\' own clocks (CLOCK_THREAD_CPUTIME_ID) over the timed phase; perftest\'s from its client process\'s user + system time (bash `times`) over the process\'s wall time, setup included (which makes perftest\'s share, and so its CPU per GB, a little low). On soft-RoCE loopback the whole transfer happens inside ibv_post_send (the engine counts no empty polls and about one CQ poll per 100 doorbells), so a thread\'s CPU is the kernel\'s rxe work more than its own loop, and --events has nothing to sleep through; the stall test in test/rxe/perf-modes.test.ts shows the events engine sleeping where completions do take time.',
+    );
+  }
+  const sweepSeconds = settings.sweepSeconds;
+  if (sweepSeconds !== undefined && records.some((r) => r.case === 'f')) {
+    const margin = Math.floor(sweepSeconds / 4);
+    out.push(
+      `Size sweep (f): perftest 6.06 refuses -a with -D ("Duration mode currently doesn't support running on all sizes", src/perftest_parameters.c of linux-rdma/perftest v4.5-0.17, whose configure.ac says 6.06), so each size is its own \`ib_write_bw -s N -D ${sweepSeconds}\` (an untimed margin of floor(D / 4) = ${margin} s at each end) and spark-rdma runs \`--sizes all --duration ${sweepSeconds - 2 * margin} --warmup ${margin}\` in one process: the same timed window per size. Run per size, perftest uses its single-size defaults: CQ moderation 100 up to 8 KiB and every WR signaled above (MSG_SIZE_CQ_MOD_LIMIT); spark-rdma signals one WR per 100, at least once per 8 MiB of data.`,
     );
   }
   if (a) out.push(`perftest banner, (a): TX depth ${a['TX depth']}, CQ Moderation ${a['CQ Moderation']}, Max inline data ${a['Max inline data']}, ibv_wr* API ${a['ibv_wr* API']}. spark-rdma uses tx depth 128 and one signaled WR per 100.`);
@@ -168,7 +178,7 @@ function write(saved: Saved): void {
     summary,
     records: saved.records,
     micro: saved.micro,
-    notes: saved.wire ? wireNotes(saved.records) : notes(saved.records),
+    notes: saved.wire ? wireNotes(saved.records) : notes(saved.records, saved.settings),
     chartFile: chart ? relative(RESULTS, chart) : null,
     ...(saved.wire ? { where: WIRE_TITLE } : {}),
   });

@@ -111,7 +111,7 @@ export function runGroup(group: GuestGroup, o: SideBySideOptions): Promise<{ rec
     '--pairs', String(o.pairs),
     '--duration', String(s.durationSeconds),
     '--lat-iters', String(s.latencyIterations),
-    '--sweep-iters', String(s.sweepIterations),
+    '--sweep-seconds', String(s.sweepSeconds),
     ...group.cases,
   ];
   const nodes = group.nodes ? ['--nodes', String(group.nodes)] : [];

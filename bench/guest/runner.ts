@@ -2,7 +2,7 @@
 // for each requested case, `pairs` times: perftest, then spark-rdma, same rail, same
 // parameters. Each run is printed as one marker line of JSON on stdout; guest files vanish.
 //
-//   node dist/bench/guest/runner.js --pairs 3 [--duration 3] [--lat-iters 10000] [--sweep-iters 200] a b c ...
+//   node dist/bench/guest/runner.js --pairs 3 [--duration 3] [--lat-iters 10000] [--sweep-seconds 1] a b c ...
 import { caseById, isWireCase, type BenchCase, type CaseSettings } from '../lib/cases.js';
 import { idleLag, lagDuringRun } from './in-process.js';
 import { measured, parseGuestArgs, perftestSide, sparkSide, takePorts } from './sides.js';

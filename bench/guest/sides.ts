@@ -4,9 +4,10 @@
 import { DEFAULT_SETTINGS, RECORD_MARKER, type BenchCase, type CaseSettings, type RunRecord } from '../lib/cases.js';
 import type { LatencyResult } from '../../lib/latency/index.js';
 import { LOCAL_SITE, perftestBw, perftestLat, type ServerSite } from './perftest.js';
+import { sizesAll } from '../../lib/report/units.js';
 import { sparkBwClient, sparkBwLoopback, sparkLatClient, sparkLatLoopback, type BwJson } from './spark.js';
 
-/** The guest runners' command line: --pairs, --duration, --lat-iters, --sweep-iters, then case ids. */
+/** The guest runners' command line: --pairs, --duration, --lat-iters, --sweep-seconds, then case ids. */
 export function parseGuestArgs(argv: string[]): { pairs: number; settings: CaseSettings; ids: string[] } {
   const settings = { ...DEFAULT_SETTINGS };
   let pairs = 3;
@@ -21,7 +22,7 @@ export function parseGuestArgs(argv: string[]): { pairs: number; settings: CaseS
     if (a === '--pairs') pairs = value();
     else if (a === '--duration') settings.durationSeconds = value();
     else if (a === '--lat-iters') settings.latencyIterations = value();
-    else if (a === '--sweep-iters') settings.sweepIterations = value();
+    else if (a === '--sweep-seconds') settings.sweepSeconds = value();
     else ids.push(a);
   }
   return { pairs, settings, ids };
@@ -71,13 +72,9 @@ export async function perftestSide(c: BenchCase, pair: number, s: CaseSettings, 
         ...(pair === 1 ? { banner: r.banner } : {}),
       };
     }
-    const timeout = c.kind === 'sweep' ? SWEEP_TIMEOUT_MS : BW_TIMEOUT_MS;
-    const runs = await perftestBw(c.devices, takePorts(c.devices.length), c.perftest, timeout, site);
+    if (c.kind === 'sweep') return perftestSweep(c, pair, site);
+    const runs = await perftestBw(c.devices, takePorts(c.devices.length), c.perftest, BW_TIMEOUT_MS, site);
     const banner = { ...(pair === 1 ? { banner: runs[0]!.banner } : {}), extra: { warnings: runs.flatMap((r) => r.warnings) } };
-    if (c.kind === 'sweep') {
-      const rows = runs[0]!.rows;
-      return { wallSeconds: runs[0]!.wallSeconds, sweep: rows.map((r) => ({ bytes: r.bytes, gbps: r.gbps, mpps: r.msgRateMpps })), ...banner };
-    }
     const rails = runs.map((r) => r.rows[0]!);
     const gbps = rails.reduce((a, r) => a + r.gbps, 0);
     const cpu = runs.every((r) => r.cpuSeconds !== null) ? runs.reduce((a, r) => a + r.cpuSeconds! / r.wallSeconds, 0) : null;
@@ -91,6 +88,28 @@ export async function perftestSide(c: BenchCase, pair: number, s: CaseSettings, 
     };
   });
   void s;
+}
+
+/**
+ * The sweep's perftest side: one ib_write_bw per size (perftest 6.06 has no -a with -D), on the
+ * case's first rail, each size timed as the case's arguments say.
+ */
+async function perftestSweep(c: BenchCase, pair: number, site: ServerSite): Promise<Measured> {
+  const sweep: NonNullable<RunRecord['sweep']> = [];
+  const cqModeration: Record<number, string> = {};
+  const warnings: string[] = [];
+  let wallSeconds = 0;
+  let banner: Record<string, string> | undefined;
+  for (const bytes of sizesAll()) {
+    const [run] = await perftestBw(c.devices.slice(0, 1), takePorts(1), ['-s', String(bytes), ...c.perftest], BW_TIMEOUT_MS, site);
+    const row = run!.rows[0]!;
+    sweep.push({ bytes: row.bytes, gbps: row.gbps, mpps: row.msgRateMpps });
+    cqModeration[bytes] = run!.banner['CQ Moderation'] ?? '?';
+    warnings.push(...run!.warnings);
+    wallSeconds += run!.wallSeconds;
+    banner ??= run!.banner;
+  }
+  return { wallSeconds, sweep, extra: { cqModeration, warnings: [...new Set(warnings)] }, ...(pair === 1 && banner ? { banner } : {}) };
 }
 
 export async function sparkSide(c: BenchCase, pair: number, serverPort: number | null, side: RunRecord['side'] = 'B', tool = 'spark-rdma'): Promise<void> {

@@ -35,14 +35,19 @@ export interface CaseSettings {
   /** Timed seconds of each duration-mode run. */
   durationSeconds: number;
   latencyIterations: number;
-  /** Messages per size in the sweep (perftest -a only has an iteration mode). */
-  sweepIterations: number;
+  /**
+   * Timed seconds of each size in the sweep (f). perftest 6.06 refuses -a with -D ("Duration
+   * mode currently doesn't support running on all sizes", src/perftest_parameters.c), so the
+   * sweep runs one ib_write_bw per size with -s and -D.
+   */
+  sweepSeconds: number;
 }
 
-export const DEFAULT_SETTINGS: CaseSettings = { durationSeconds: 3, latencyIterations: 10_000, sweepIterations: 200 };
+export const DEFAULT_SETTINGS: CaseSettings = { durationSeconds: 3, latencyIterations: 10_000, sweepSeconds: 1 };
 
 export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
   const d = String(s.durationSeconds);
+  const sweepMargin = Math.floor(s.sweepSeconds / 4);
   const bw64k = { perftest: ['-s', '65536', '-D', d], spark: ['--size', '65536', '--duration', d] };
   // perftest turns inline off on rxe ("Device not recognized to implement inline feature"),
   // so spark-rdma is run without inline too: the same work on the wire and in the driver.
@@ -164,12 +169,16 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
     scaling('g2', 'perftest'),
     {
       id: 'f',
-      title: 'size sweep 2 B to 8 MiB',
+      title: `size sweep 2 B to 8 MiB, ${s.sweepSeconds} s per size`,
       kind: 'sweep',
       metric: 'sweep',
       devices: ['rxe0'],
-      perftest: ['-a', '-n', String(s.sweepIterations)],
-      spark: ['--sizes', 'all', '--iters', String(s.sweepIterations), '--warmup', '0'],
+      // One ib_write_bw per size (the runner adds -s). perftest -D D times D - 2 * margin
+      // seconds after an untimed margin of floor(D / 4) (src/perftest_parameters.c, catch_alarm
+      // in src/perftest_resources.c): 0 s at -D 1, so the timed window starts at the first
+      // post. spark-rdma gets the same warm-up and timed window.
+      perftest: ['-D', String(s.sweepSeconds)],
+      spark: ['--sizes', 'all', '--duration', String(s.sweepSeconds - 2 * sweepMargin), '--warmup', String(sweepMargin)],
     },
     { id: 'lag', title: 'event-loop lag during runBandwidth', kind: 'lag', metric: 'lag', devices: ['rxe0', 'rxe1'], perftest: [], spark: [] },
     {

@@ -2,7 +2,7 @@
 // against the goals, the sweep, event-loop lag, engine counters and the micro-benchmarks.
 import type { RunRecord } from './cases.js';
 import type { GoalCheck } from './stats.js';
-import type { Summary } from './summary.js';
+import type { Summary, SweepPoint } from './summary.js';
 
 export interface MicroRow {
   name: string;
@@ -131,7 +131,8 @@ export function renderReport(input: ReportInput): string {
   if (summary.sweep.length > 0) {
     out.push('## Size sweep (f): Gb/s, medians over pairs', '');
     if (input.chartFile) out.push(`![size sweep](${input.chartFile})`, '');
-    out.push(table(['size', 'perftest Gb/s', 'spark-rdma Gb/s', 'median ratio'], summary.sweep.map((p) => [formatBytes(p.bytes), num(p.perftestGbps), num(p.sparkGbps), num(p.medianRatio)])), '');
+    const range = (r: SweepPoint['ratioRange']) => (r ? `${num(r.min)} to ${num(r.max)}` : '-');
+    out.push(table(['size', 'perftest Gb/s', 'spark-rdma Gb/s', 'median ratio', 'pair ratios (min to max)', 'pairs'], summary.sweep.map((p) => [formatBytes(p.bytes), num(p.perftestGbps), num(p.sparkGbps), num(p.medianRatio), range(p.ratioRange), String(p.pairs)])), '');
   }
 
   const engineRows = input.records

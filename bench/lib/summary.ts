@@ -38,6 +38,10 @@ export interface SweepPoint {
   perftestGbps: number | null;
   sparkGbps: number | null;
   medianRatio: number | null;
+  /** The smallest and largest pair ratio at this size. */
+  ratioRange: { min: number; max: number } | null;
+  /** Pairs that gave a ratio at this size. */
+  pairs: number;
 }
 
 export interface LagFigures {
@@ -178,6 +182,8 @@ export function summarizeSweep(records: RunRecord[]): SweepPoint[] {
       perftestGbps: medianOrNull(pairs.map(({ a }) => at(a))),
       sparkGbps: medianOrNull(pairs.map(({ b }) => at(b))),
       medianRatio: medianRatio(ratios),
+      ratioRange: ratioRange(ratios),
+      pairs: ratios.filter((r) => r !== null).length,
     };
   });
 }
@@ -283,5 +289,11 @@ export function summarize(cases: BenchCase[], records: RunRecord[]): Summary {
   add('(b-t2) bandwidth 64 KiB, 4 QPs, --threads 2, ratio >= 1.15', metricOf(find('b-t2'), 'Gb/s'), 'at-least', 1.15);
   add('(ev) --events bandwidth >= 0.95x polling', metricOf(find('ev'), 'Gb/s'), 'at-least', 0.95);
   add('(ev) --events CPU per GB at least 3x lower than polling', metricOf(find('ev'), 'CPU s/GB'), 'at-most', 1 / 3);
-  return { cases: summaries, sweep: summarizeSweep(byCase('f')), lag, sampleCost: summarizeSampleCost(byCase('tsfn')), scaling, goals };
+  const sweep = summarizeSweep(byCase('f'));
+  const sweepRatios = sweep.map((p) => p.medianRatio);
+  if (sweepRatios.length > 0) {
+    const worst = sweepRatios.some((r) => r === null) ? null : Math.min(...(sweepRatios as number[]));
+    goals.push(checkGoal('(f) sweep: every size 2 B to 8 MiB >= 0.97 (the lowest size\'s median ratio)', worst, 'at-least', 0.97));
+  }
+  return { cases: summaries, sweep, lag, sampleCost: summarizeSampleCost(byCase('tsfn')), scaling, goals };
 }

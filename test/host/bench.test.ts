@@ -1,7 +1,7 @@
 // Pure helpers of the benchmarks (bench/): ratio and median arithmetic, perftest output
 // parsing, the summary that pairs runs, and the SVG chart writer.
 import { describe, expect, it } from 'vitest';
-import { benchCases, type RunRecord } from '../../bench/lib/cases.js';
+import { benchCases, DEFAULT_SETTINGS, type RunRecord } from '../../bench/lib/cases.js';
 import { IMPLAUSIBLE_MIN_US, latRowValid, parseBanner, parseBwOutput, parseLatOutput, perftestWarnings } from '../../bench/lib/perftest-output.js';
 import { formatBytes, renderReport } from '../../bench/lib/report-md.js';
 import { checkGoal, median, medianRatio, ratio } from '../../bench/lib/stats.js';
@@ -199,11 +199,26 @@ describe('summary', () => {
     expect(e.pairs[0]).toMatchObject({ a: 1.5, b: 2.0 });
   });
 
-  it('the sweep is per size, sorted, with each tool\'s median', () => {
+  it('the sweep is per size, sorted, with each tool\'s median and the spread of its pair ratios', () => {
     expect(s.sweep).toEqual([
-      { bytes: 2, perftestGbps: 0.01, sparkGbps: 0.012, medianRatio: expect.closeTo(1.2, 12) },
-      { bytes: 4, perftestGbps: 0.02, sparkGbps: 0.02, medianRatio: 1 },
+      { bytes: 2, perftestGbps: 0.01, sparkGbps: 0.012, medianRatio: expect.closeTo(1.2, 12), ratioRange: { min: expect.closeTo(1.2, 12), max: expect.closeTo(1.2, 12) }, pairs: 1 },
+      { bytes: 4, perftestGbps: 0.02, sparkGbps: 0.02, medianRatio: 1, ratioRange: { min: 1, max: 1 }, pairs: 1 },
     ]);
+  });
+
+  it('the sweep goal is judged on the size with the lowest median ratio', () => {
+    const goalOf = (sweepB: { bytes: number; gbps: number; mpps: number }[]) =>
+      summarize(benchCases(), [records.find((r) => r.case === 'f' && r.side === 'A')!, record('f', 1, 'B', { sweep: sweepB })]).goals.find((g) => g.goal.startsWith('(f)'))!;
+    expect(goalOf([{ bytes: 2, gbps: 0.012, mpps: 0.7 }, { bytes: 4, gbps: 0.02, mpps: 0.6 }])).toMatchObject({ value: 1, met: true });
+    expect(goalOf([{ bytes: 2, gbps: 0.012, mpps: 0.7 }, { bytes: 4, gbps: 0.019, mpps: 0.6 }])).toMatchObject({ value: expect.closeTo(0.95, 12), met: false });
+  });
+
+  it('the sweep times each size alike: perftest -D per size, spark-rdma the same warm-up (margin) and window', () => {
+    const f = (sweepSeconds: number) => benchCases({ ...DEFAULT_SETTINGS, sweepSeconds }).find((c) => c.id === 'f')!;
+    expect(f(1).perftest).toEqual(['-D', '1']);
+    expect(f(1).spark).toEqual(['--sizes', 'all', '--duration', '1', '--warmup', '0']);
+    // perftest -D 4: a margin of 1 s at each end, 2 s timed.
+    expect(f(4).spark).toEqual(['--sizes', 'all', '--duration', '2', '--warmup', '1']);
   });
 
   it('sample cost: extra JS CPU over extra samples, message-rate ratio of 1 ms to 1 s sampling', () => {
