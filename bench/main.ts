@@ -211,15 +211,23 @@ async function main(): Promise<void> {
   }
   const date = new Date().toISOString().slice(0, 10);
   const wall = { 'bench wall time': `${((Date.now() - started) / 60000).toFixed(1)} min` };
+  const kept: Record<string, string> = {};
   if (args.merge) {
     const earlier = JSON.parse(readFileSync(args.merge, 'utf8')) as Saved;
     const rerun = new Set(records.map((r) => r.case));
+    const keptCases = [...new Set(earlier.records.map((r) => r.case).filter((c) => !rerun.has(c)))];
     records = [...earlier.records.filter((r) => !rerun.has(r.case)), ...records];
     groups = [...earlier.groups.filter((g) => !g.cases.some((c) => rerun.has(c))), ...groups];
     micro = micro ?? earlier.micro;
     wall['bench wall time'] = `${earlier.conditions['bench wall time'] ?? '?'} + ${wall['bench wall time']} (cases ${[...rerun].join(', ')} rerun)`;
+    // The kept cases ran at another commit, maybe with other settings: say which ran with what.
+    const now = conditions(args, groups);
+    for (const key of ['commit', 'settings']) {
+      const before = earlier.conditions[key];
+      if (before !== undefined && before !== now[key] && keptCases.length > 0) kept[key] = `${before} (cases ${keptCases.join(', ')}); ${now[key]} (cases ${[...rerun].join(', ')})`;
+    }
   }
-  write({ date, conditions: { ...conditions(args, groups), ...wall }, settings: args.settings, pairs: args.pairs, groups, records, micro, ...(args.wire ? { wire: true } : {}) });
+  write({ date, conditions: { ...conditions(args, groups), ...kept, ...wall }, settings: args.settings, pairs: args.pairs, groups, records, micro, ...(args.wire ? { wire: true } : {}) });
 }
 
 await main();
