@@ -59,11 +59,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--wire') a.wire = true;
     else if (flag === '--duration') a.settings.durationSeconds = positive();
     else if (flag === '--lat-iters') a.settings.latencyIterations = positive();
-    else if (flag === '--sweep-seconds') {
-      const v = positive();
-      if (!Number.isInteger(v)) throw new RangeError(`--sweep-seconds ${v}: ib_write_bw -D takes whole seconds; pass e.g. --sweep-seconds 1`);
-      a.settings.sweepSeconds = v;
-    } else if (flag === '--sweep-iters') throw new RangeError('--sweep-iters is gone: the sweep (f) times each size; pass --sweep-seconds N (whole seconds per size, default 1)');
+    else if (flag === '--sweep-seconds') a.settings.sweepSeconds = positive();
+    else if (flag === '--sweep-iters') throw new RangeError('--sweep-iters is gone: the sweep (f) gives each size a count that lasts a set time; pass --sweep-seconds N (default 1)');
     else if (flag === '--max-load') a.maxLoad = positive();
     else if (flag === '--max-wait') a.maxWait = positive();
     else if (flag === '--rerender') a.rerender = value();
@@ -107,7 +104,7 @@ function conditions(args: Args, groups: GroupRun[]): Record<string, string> {
     commit: quiet('git', ['-C', ROOT, 'describe', '--always', '--dirty']),
     settings: args.wire
       ? `pairs ${Math.max(args.pairs, 5)} (at least 5 on the wire); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations`
-      : `pairs ${args.pairs} (latency (d) at least 15, (d2) at least 7, scaling (g, g2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep ${args.settings.sweepSeconds} s per size (one ib_write_bw per size)`,
+      : `pairs ${args.pairs} (latency (d) at least 15, (d2) at least 7, scaling (g, g2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep: each size at least ${args.settings.sweepSeconds} s (one ib_write_bw and one spark-rdma per size)`,
   };
   for (const g of groups) {
     c[`guest boot: ${g.name}`] = `load average ${g.loadBefore} before, ${g.loadAfter} after; other QEMU guests at start: ${g.otherGuestsBefore}; ${g.wallSeconds.toFixed(0)} s wall; exit ${g.exitCode}`;
@@ -139,9 +136,8 @@ function notes(records: RunRecord[], settings: Partial<CaseSettings>): string[] 
   }
   const sweepSeconds = settings.sweepSeconds;
   if (sweepSeconds !== undefined && records.some((r) => r.case === 'f')) {
-    const margin = Math.floor(sweepSeconds / 4);
     out.push(
-      `Size sweep (f): perftest 6.06 refuses -a with -D ("Duration mode currently doesn't support running on all sizes", src/perftest_parameters.c of linux-rdma/perftest v4.5-0.17, whose configure.ac says 6.06), so each size is its own \`ib_write_bw -s N -D ${sweepSeconds}\` (an untimed margin of floor(D / 4) = ${margin} s at each end) and spark-rdma runs \`--sizes all --duration ${sweepSeconds - 2 * margin} --warmup ${margin}\` in one process: the same timed window per size. Run per size, perftest uses its single-size defaults: CQ moderation 100 up to 8 KiB and every WR signaled above (MSG_SIZE_CQ_MOD_LIMIT); spark-rdma signals one WR per 100, at least once per 8 MiB of data.`,
+      `Size sweep (f): per size, \`ib_write_bw -s N -n K\` then \`spark-rdma bw --size N --iters K --warmup 0\`, back to back, K chosen to last at least ${sweepSeconds} s at the fastest rates seen in this guest (80,000 msg/s, 2 Gb/s; bench/lib/cases.ts sweepIterations); both time from the first post to the last completion. Not -D: perftest 6.06 refuses -a with -D ("Duration mode currently doesn't support running on all sizes", src/perftest_parameters.c of linux-rdma/perftest v4.5-0.17, configure.ac 6.06), and run per size with -D 1 it counts only the completions it polls inside the window, while on rxe it fills its 128-deep queue (about 1.5 s of work at 2 MiB) before polling once: 0 messages at 2 MiB in every run tried. Run per size, perftest uses its single-size defaults: CQ moderation 100 up to 8 KiB, every WR signaled above (MSG_SIZE_CQ_MOD_LIMIT); spark-rdma signals one WR per 100, at least once per 8 MiB. A perftest row is retried (up to 3 times) when the window it implies (messages x size / rate) is under 0.3 s or longer than its process ran: its TSC-frequency sampling sometimes fails under TCG (0.000000 Gb/s over a full count).`,
     );
   }
   if (a) out.push(`perftest banner, (a): TX depth ${a['TX depth']}, CQ Moderation ${a['CQ Moderation']}, Max inline data ${a['Max inline data']}, ibv_wr* API ${a['ibv_wr* API']}. spark-rdma uses tx depth 128 and one signaled WR per 100.`);

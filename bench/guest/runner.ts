@@ -7,6 +7,7 @@ import { caseById, isWireCase, type BenchCase, type CaseSettings } from '../lib/
 import { idleLag, lagDuringRun } from './in-process.js';
 import { measured, parseGuestArgs, perftestSide, sparkSide, takePorts } from './sides.js';
 import { startSparkServer } from './spark.js';
+import { sweep } from './sweep.js';
 
 /** spark-rdma against itself in two modes: sparkA (side A) then spark (side B), alternating. */
 async function sparkModes(c: BenchCase, pairs: number): Promise<void> {
@@ -63,6 +64,7 @@ async function runCase(c: BenchCase, pairs: number, s: CaseSettings): Promise<vo
   if (c.kind === 'lag' || c.kind === 'tsfn') return inProcess(c, pairs, s);
   if (c.kind === 'scaling') return scaling(c, pairs, s);
   if (c.kind === 'spark-modes') return sparkModes(c, pairs);
+  if (c.kind === 'sweep') return sweep(c, pairs, s);
   let serverPort: number | null = null;
   const serverTest = c.kind === 'bw-two-process' ? 'bw' : c.kind === 'lat-two-process' ? 'lat' : null;
   const server = serverTest ? await startSparkServer(serverTest, (serverPort = takePorts(1))) : null;

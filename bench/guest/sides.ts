@@ -4,7 +4,6 @@
 import { DEFAULT_SETTINGS, RECORD_MARKER, type BenchCase, type CaseSettings, type RunRecord } from '../lib/cases.js';
 import type { LatencyResult } from '../../lib/latency/index.js';
 import { LOCAL_SITE, perftestBw, perftestLat, type ServerSite } from './perftest.js';
-import { sizesAll } from '../../lib/report/units.js';
 import { sparkBwClient, sparkBwLoopback, sparkLatClient, sparkLatLoopback, type BwJson } from './spark.js';
 
 /** The guest runners' command line: --pairs, --duration, --lat-iters, --sweep-seconds, then case ids. */
@@ -29,7 +28,6 @@ export function parseGuestArgs(argv: string[]): { pairs: number; settings: CaseS
 }
 
 export const BW_TIMEOUT_MS = 180_000;
-export const SWEEP_TIMEOUT_MS = 900_000;
 let nextPort = 18600;
 export const takePorts = (n: number) => {
   const p = nextPort;
@@ -72,7 +70,7 @@ export async function perftestSide(c: BenchCase, pair: number, s: CaseSettings, 
         ...(pair === 1 ? { banner: r.banner } : {}),
       };
     }
-    if (c.kind === 'sweep') return perftestSweep(c, pair, site);
+    if (c.kind === 'sweep') throw new RangeError('the sweep (f) runs per size: bench/guest/sweep.ts');
     const runs = await perftestBw(c.devices, takePorts(c.devices.length), c.perftest, BW_TIMEOUT_MS, site);
     const banner = { ...(pair === 1 ? { banner: runs[0]!.banner } : {}), extra: { warnings: runs.flatMap((r) => r.warnings) } };
     const rails = runs.map((r) => r.rows[0]!);
@@ -90,28 +88,6 @@ export async function perftestSide(c: BenchCase, pair: number, s: CaseSettings, 
   void s;
 }
 
-/**
- * The sweep's perftest side: one ib_write_bw per size (perftest 6.06 has no -a with -D), on the
- * case's first rail, each size timed as the case's arguments say.
- */
-async function perftestSweep(c: BenchCase, pair: number, site: ServerSite): Promise<Measured> {
-  const sweep: NonNullable<RunRecord['sweep']> = [];
-  const cqModeration: Record<number, string> = {};
-  const warnings: string[] = [];
-  let wallSeconds = 0;
-  let banner: Record<string, string> | undefined;
-  for (const bytes of sizesAll()) {
-    const [run] = await perftestBw(c.devices.slice(0, 1), takePorts(1), ['-s', String(bytes), ...c.perftest], BW_TIMEOUT_MS, site);
-    const row = run!.rows[0]!;
-    sweep.push({ bytes: row.bytes, gbps: row.gbps, mpps: row.msgRateMpps });
-    cqModeration[bytes] = run!.banner['CQ Moderation'] ?? '?';
-    warnings.push(...run!.warnings);
-    wallSeconds += run!.wallSeconds;
-    banner ??= run!.banner;
-  }
-  return { wallSeconds, sweep, extra: { cqModeration, warnings: [...new Set(warnings)] }, ...(pair === 1 && banner ? { banner } : {}) };
-}
-
 export async function sparkSide(c: BenchCase, pair: number, serverPort: number | null, side: RunRecord['side'] = 'B', tool = 'spark-rdma'): Promise<void> {
   await measured(c, pair, side, tool, async () => {
     if (c.kind === 'lat' || c.kind === 'lat-two-process') {
@@ -124,11 +100,7 @@ export async function sparkSide(c: BenchCase, pair: number, serverPort: number |
     const { json, wallSeconds } =
       c.kind === 'bw-two-process'
         ? await sparkBwClient(c.devices[0]!, serverPort!, c.spark, BW_TIMEOUT_MS)
-        : await sparkBwLoopback(c.devices, c.spark, c.kind === 'sweep' ? SWEEP_TIMEOUT_MS : BW_TIMEOUT_MS);
-    if (c.kind === 'sweep') {
-      const sizes = json.sizes ?? [];
-      return { wallSeconds, sweep: sizes.map((z) => ({ bytes: z.size, gbps: z.total.gbps, mpps: z.total.msgRate })) };
-    }
+        : await sparkBwLoopback(c.devices, c.spark, BW_TIMEOUT_MS);
     return sparkBwFigures(json, wallSeconds);
   });
 }

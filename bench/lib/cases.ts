@@ -36,18 +36,34 @@ export interface CaseSettings {
   durationSeconds: number;
   latencyIterations: number;
   /**
-   * Timed seconds of each size in the sweep (f). perftest 6.06 refuses -a with -D ("Duration
-   * mode currently doesn't support running on all sizes", src/perftest_parameters.c), so the
-   * sweep runs one ib_write_bw per size with -s and -D.
+   * The sweep (f) gives each size an iteration count that lasts at least this long at the
+   * fastest rates this guest has shown (SWEEP_FASTEST); see sweepIterations.
    */
   sweepSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: CaseSettings = { durationSeconds: 3, latencyIterations: 10_000, sweepSeconds: 1 };
 
+/**
+ * The fastest one QP has gone in the soft-RoCE guest (about 0.06 Mmsg/s at small sizes, 1.65
+ * Gb/s at large ones), rounded up: an iteration count sized for these lasts at least as long
+ * as asked, and longer on a slower (loaded) host.
+ */
+export const SWEEP_FASTEST = { msgPerSecond: 80_000, bitsPerSecond: 2e9 };
+
+/**
+ * Messages of `bytes` each that take at least `seconds` at SWEEP_FASTEST. The sweep runs
+ * iterations, not -D: perftest 6.06 refuses -a with -D, and run per size with -D it counts only
+ * completions it polled inside the window, while on rxe it posts a whole 128-deep queue (about
+ * 1.5 s of work at 2 MiB) before polling once, so at 1 MiB and up a 1 s window counts 0 or 128
+ * messages (measured: 0 iterations at 2 MiB in every run).
+ */
+export function sweepIterations(bytes: number, seconds: number): number {
+  return Math.ceil(seconds * Math.min(SWEEP_FASTEST.msgPerSecond, SWEEP_FASTEST.bitsPerSecond / (8 * bytes)));
+}
+
 export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
   const d = String(s.durationSeconds);
-  const sweepMargin = Math.floor(s.sweepSeconds / 4);
   const bw64k = { perftest: ['-s', '65536', '-D', d], spark: ['--size', '65536', '--duration', d] };
   // perftest turns inline off on rxe ("Device not recognized to implement inline feature"),
   // so spark-rdma is run without inline too: the same work on the wire and in the driver.
@@ -169,16 +185,14 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
     scaling('g2', 'perftest'),
     {
       id: 'f',
-      title: `size sweep 2 B to 8 MiB, ${s.sweepSeconds} s per size`,
+      title: `size sweep 2 B to 8 MiB, each size at least ${s.sweepSeconds} s`,
       kind: 'sweep',
       metric: 'sweep',
       devices: ['rxe0'],
-      // One ib_write_bw per size (the runner adds -s). perftest -D D times D - 2 * margin
-      // seconds after an untimed margin of floor(D / 4) (src/perftest_parameters.c, catch_alarm
-      // in src/perftest_resources.c): 0 s at -D 1, so the timed window starts at the first
-      // post. spark-rdma gets the same warm-up and timed window.
-      perftest: ['-D', String(s.sweepSeconds)],
-      spark: ['--sizes', 'all', '--duration', String(s.sweepSeconds - 2 * sweepMargin), '--warmup', String(sweepMargin)],
+      // bench/guest/sweep.ts adds -s/--size and -n/--iters per size (sweepIterations). Both
+      // time from the first post to the last completion; neither warms up.
+      perftest: [],
+      spark: ['--warmup', '0'],
     },
     { id: 'lag', title: 'event-loop lag during runBandwidth', kind: 'lag', metric: 'lag', devices: ['rxe0', 'rxe1'], perftest: [], spark: [] },
     {
@@ -224,7 +238,8 @@ export interface RunRecord {
   p99Us?: number;
   minUs?: number;
   maxUs?: number;
-  sweep?: { bytes: number; gbps: number; mpps: number }[];
+  /** Per size; `seconds` is the timed window the figure came from. */
+  sweep?: { bytes: number; gbps: number; mpps: number; seconds?: number }[];
   /**
    * CPU seconds per GB (10^9 bytes) moved: the share of a core used over the run divided by
    * GB/s. spark-rdma: its engine threads' own clocks over the timed phase; perftest: the client

@@ -1,7 +1,9 @@
 // Pure helpers of the benchmarks (bench/): ratio and median arithmetic, perftest output
 // parsing, the summary that pairs runs, and the SVG chart writer.
 import { describe, expect, it } from 'vitest';
-import { benchCases, DEFAULT_SETTINGS, type RunRecord } from '../../bench/lib/cases.js';
+import { benchCases, SWEEP_FASTEST, sweepIterations, type RunRecord } from '../../bench/lib/cases.js';
+import { perftestWindowSeconds } from '../../bench/guest/sweep.js';
+import { sizesAll } from '../../lib/report/units.js';
 import { IMPLAUSIBLE_MIN_US, latRowValid, parseBanner, parseBwOutput, parseLatOutput, perftestWarnings } from '../../bench/lib/perftest-output.js';
 import { formatBytes, renderReport } from '../../bench/lib/report-md.js';
 import { checkGoal, median, medianRatio, ratio } from '../../bench/lib/stats.js';
@@ -213,12 +215,21 @@ describe('summary', () => {
     expect(goalOf([{ bytes: 2, gbps: 0.012, mpps: 0.7 }, { bytes: 4, gbps: 0.019, mpps: 0.6 }])).toMatchObject({ value: expect.closeTo(0.95, 12), met: false });
   });
 
-  it('the sweep times each size alike: perftest -D per size, spark-rdma the same warm-up (margin) and window', () => {
-    const f = (sweepSeconds: number) => benchCases({ ...DEFAULT_SETTINGS, sweepSeconds }).find((c) => c.id === 'f')!;
-    expect(f(1).perftest).toEqual(['-D', '1']);
-    expect(f(1).spark).toEqual(['--sizes', 'all', '--duration', '1', '--warmup', '0']);
-    // perftest -D 4: a margin of 1 s at each end, 2 s timed.
-    expect(f(4).spark).toEqual(['--sizes', 'all', '--duration', '2', '--warmup', '1']);
+  it('the sweep gives each size a message count that lasts at least the set time at the fastest rates seen', () => {
+    for (const bytes of sizesAll()) {
+      const n = sweepIterations(bytes, 1);
+      const seconds = Math.max(n / SWEEP_FASTEST.msgPerSecond, (n * bytes * 8) / SWEEP_FASTEST.bitsPerSecond);
+      expect(seconds).toBeGreaterThanOrEqual(1);
+      expect(seconds).toBeLessThan(1.05);
+    }
+    expect(sweepIterations(2, 1)).toBe(80_000);
+    expect(sweepIterations(8 * 2 ** 20, 1)).toBe(30);
+    expect(sweepIterations(65536, 2)).toBe(7630);
+  });
+
+  it('a perftest sweep row implies its timed window; a failed clock calibration (0 Gb/s) implies none', () => {
+    expect(perftestWindowSeconds({ bytes: 65536, iterations: 3815, gbps: 1.6 })).toBeCloseTo(1.25, 2);
+    expect(perftestWindowSeconds({ bytes: 16, iterations: 50000, gbps: 0 })).toBe(Infinity);
   });
 
   it('sample cost: extra JS CPU over extra samples, message-rate ratio of 1 ms to 1 s sampling', () => {
