@@ -220,7 +220,8 @@ async function main(): Promise<void> {
     const now = conditions(args, groups);
     for (const key of ['commit', 'settings']) {
       const before = earlier.conditions[key];
-      if (before !== undefined && before !== now[key] && keptCases.length > 0) kept[key] = `${before} (cases ${keptCases.join(', ')}); ${now[key]} (cases ${[...rerun].join(', ')})`;
+      if (before === undefined || before === now[key] || keptCases.length === 0) continue;
+      kept[key] = `${before.includes('(cases ') ? before : `${before} (cases ${keptCases.join(', ')})`}; ${now[key]} (cases ${[...rerun].join(', ')})`;
     }
   }
   write({ date, conditions: { ...conditions(args, groups), ...kept, ...wall }, settings: args.settings, pairs: args.pairs, groups, records, micro, ...(args.wire ? { wire: true } : {}) });
