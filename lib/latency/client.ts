@@ -16,9 +16,9 @@ export interface ClientLatency {
 }
 
 /**
- * The client side of a two-node latency run. Per size: start barrier (the server resets its
- * regions and starts following), our initiators on each rail (one by one, or all at once with
- * `concurrent`), then finish (the server stops following).
+ * The client side of a two-node latency run. Per size, rail by rail: a start barrier naming the
+ * rail (the server resets its region and answers on that rail alone), our initiator, a finish
+ * (the server stops answering). With `concurrent`, one start and finish for all rails at once.
  */
 export async function runLatencyClient(
   options: LatencyOptions,
@@ -53,14 +53,23 @@ export async function runLatencyClient(
   try {
     for (const size of params.sizes) {
       if (stop.aborted) break;
-      endpoints.forEach(resetRegions);
       // The server gone (before or after 'started'), our writes end in a completion error too:
       // name the cause and the size, not the symptom.
       const peerClosed = (detail?: string) => serverEndedSession(options.peer!, size, channel.signal, detail);
-      channel.send({ type: 'start', size });
-      await channel.receive(['started'], peerTimeoutMs).catch((err: unknown) => {
-        throw channel.closed ? peerClosed() : err;
-      });
+      // A start barrier for the given rails (all when absent): the server resets their regions
+      // and answers on them alone until our finish.
+      const startBarrier = async (timed?: number[]) => {
+        for (const i of timed ?? endpoints.keys()) resetRegions(endpoints[i]!);
+        channel.send({ type: 'start', size, ...(timed ? { rails: timed } : {}) });
+        await channel.receive(['started'], peerTimeoutMs).catch((err: unknown) => {
+          throw channel.closed ? peerClosed() : err;
+        });
+      };
+      const finishBarrier = async () => {
+        if (channel.signal.aborted) throw peerClosed();
+        channel.send({ type: 'finish', size, counters: null });
+        await channel.receive(['finished'], peerTimeoutMs);
+      };
       // A rail stopped before its first timed sample has nothing to report.
       const measureRail = (i: number) =>
         initiate(endpoints[i]!, peers[i]!, size, params, stop).done.then(
@@ -75,17 +84,20 @@ export async function runLatencyClient(
           },
         );
       if (params.concurrent) {
+        await startBarrier();
         // Keep every rail that finished even when another failed.
         const settled = await Promise.allSettled(rails.map((_, i) => measureRail(i)));
         for (const s of settled) if (s.status === 'fulfilled') out.push(...s.value);
         const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
         if (failed) throw failed.reason;
+        await finishBarrier();
       } else {
-        for (let i = 0; i < rails.length && !stop.aborted; i++) out.push(...(await measureRail(i)));
+        for (let i = 0; i < rails.length && !stop.aborted; i++) {
+          await startBarrier([i]);
+          out.push(...(await measureRail(i)));
+          await finishBarrier();
+        }
       }
-      if (channel.signal.aborted) throw peerClosed();
-      channel.send({ type: 'finish', size, counters: null });
-      await channel.receive(['finished'], peerTimeoutMs);
     }
     if (!channel.closed) channel.send({ type: 'bye' });
     return { rails: out, pairing: session.pairing };

@@ -43,12 +43,18 @@ export async function serveBandwidthSize(c: SizeContext, params: BandwidthParams
   c.channel.send({ type: 'finished', size: finish.size, counters: measured ? { ...peerCountersOf(measured, c.rails) } : null });
 }
 
-/** A latency size: a responder per rail answers the client's pings until the client's finish. */
-export async function serveLatencySize(c: SizeContext, size: number): Promise<void> {
-  c.endpoints.forEach(resetRegions);
-  // The responder follows the client until stopped: the client may run rails one by one.
+/**
+ * A latency size: a responder on each timed rail answers the client's pings until the client's
+ * finish. `timed` names the rails (all when absent): a client timing rails one by one starts
+ * each alone, so no idle responder spins beside the timed one (on a one-core node it would take
+ * the CPU the timed rail's responder needs).
+ */
+export async function serveLatencySize(c: SizeContext, size: number, timed?: number[]): Promise<void> {
+  const railIndices = timed ?? c.endpoints.map((_, i) => i);
+  for (const i of railIndices) resetRegions(c.endpoints[i]!);
+  // The responder follows the client until stopped (the client's finish), however long it times.
   const follow = { inlineThreshold: c.proposal.inlineThreshold, silenceTimeoutMs: 3_600_000 };
-  const responders = c.endpoints.map((e, i) => respond(e, c.peers[i]!, size, follow, c.channel.signal));
+  const responders = railIndices.map((i) => respond(c.endpoints[i]!, c.peers[i]!, size, follow, c.channel.signal));
   for (const r of responders) c.engines.track(r.stop, r.done);
   // A responder that fails (a completion error) ends the size at once, with its own error.
   const failed = new Promise<never>((_, reject) => {

@@ -109,6 +109,6 @@ async function runSession(
     const next = await channel.receive(['start', 'bye'], o.peerTimeoutMs);
     if (next.type === 'bye') return;
     if (proposal.test === 'bw') await serveBandwidthSize(size, params, next.size);
-    else await serveLatencySize(size, next.size);
+    else await serveLatencySize(size, next.size, next.rails);
   }
 }

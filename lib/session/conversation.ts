@@ -103,6 +103,7 @@ export class Conversation {
     if (message.type === 'start' && proposal && !proposal.sizes.includes(message.size)) {
       return `'start' names size ${message.size}, which is not among the proposed sizes [${proposal.sizes.join(', ')}]`;
     }
+    if (message.type === 'start' && proposal && message.rails) return checkStartRails(message.rails, proposal);
     if (message.type === 'finish' && this.#startedSize !== message.size) {
       return `'finish' names size ${message.size}, but the running size is ${this.#startedSize}`;
     }
@@ -186,4 +187,13 @@ export class Conversation {
         break;
     }
   }
+}
+
+/** A start's rails: lat only, each an index into the proposal's rails, each once. */
+function checkStartRails(rails: number[], proposal: ProposeMessage): string | null {
+  if (proposal.test !== 'lat') return `'start' names rails, but only a lat session times rails one by one (this is ${proposal.test})`;
+  const outside = rails.find((r) => r >= proposal.rails.length);
+  if (outside !== undefined) return `'start' names rail ${outside}, but the proposal has ${proposal.rails.length} rail(s)`;
+  if (new Set(rails).size !== rails.length) return `'start' names a rail twice: [${rails.join(', ')}]`;
+  return null;
 }

@@ -2,8 +2,9 @@
 // One JSON object per line (UTF-8, '\n'); the client asks, the server answers, one at a time:
 //   hello -> hello, propose -> accept | reject, connect -> ready,
 //   (start -> started, finish -> finished)*, bye.   `error` from either side ends the session.
+// Version 2 added `rails` to 'start' (a latency client times one rail per start/finish).
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** perftest's port, so firewall rules written for it keep working. */
 export const DEFAULT_SESSION_PORT = 18515;
 /** Longest accepted line in bytes, without its '\n'. */
@@ -135,6 +136,12 @@ export interface StartMessage {
   type: 'start';
   /** One of the proposed sizes. */
   size: number;
+  /**
+   * lat only: the rails (indices into the proposal's rails) timed until the next 'finish'; all
+   * of them when absent. A client timing rails one by one names one rail per start, so the
+   * server answers on that rail alone and no idle responder spins beside the timed one.
+   */
+  rails?: number[];
 }
 
 export interface StartedMessage {

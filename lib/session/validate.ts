@@ -122,7 +122,7 @@ const clientSchemas: Record<(typeof CLIENT_MESSAGE_TYPES)[number], Check<ClientM
   hello: object({ type: typed('hello'), version: int(PROTOCOL_VERSION, PROTOCOL_VERSION), software }),
   propose,
   connect: object({ type: typed('connect'), rails: railEndpoints }),
-  start: object({ type: typed('start'), size }),
+  start: object({ type: typed('start'), size }, { rails: array(railIndex, 1, LIMITS.maxRails) }),
   finish: object({ type: typed('finish'), size, counters }),
   bye: object({ type: typed('bye') }),
   error: object({ type: typed('error'), code: errorCode, message: humanText }, { hint: humanText }),

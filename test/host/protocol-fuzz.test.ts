@@ -8,7 +8,7 @@ import { LineDecoder, parseMessage, stringifyMessage, type Message, type Role } 
 import { endpointsFor, mutate, pick, PROPOSAL, prng, randomBytes, randomInt, randomJson, SERVER_RAILS, validClientScript, type Rng } from './session-helpers.js';
 
 const SERVER_MESSAGES: Message[] = [
-  { type: 'hello', version: 1, software: 'fuzz-server', rails: SERVER_RAILS },
+  { type: 'hello', version: 2, software: 'fuzz-server', rails: SERVER_RAILS },
   { type: 'accept', rails: endpointsFor(PROPOSAL, 2) },
   { type: 'reject', code: 'ERR_NO', message: 'no', hint: 'later' },
   { type: 'ready' },

@@ -29,7 +29,7 @@ describe('message validation', () => {
     expect(back).toEqual(accept);
     expect(typeof (back as AcceptMessage).rails[0]!.qps[0]!.addr).toBe('bigint');
     expect(parseMessage(wire(PROPOSAL), 'client')).toEqual(PROPOSAL);
-    expect(parseMessage({ type: 'hello', version: 1, software: 'x', rails: SERVER_RAILS }, 'server')).toMatchObject({ rails: SERVER_RAILS });
+    expect(parseMessage({ type: 'hello', version: 2, software: 'x', rails: SERVER_RAILS }, 'server')).toMatchObject({ rails: SERVER_RAILS });
     expect(parseMessage({ type: 'finish', size: 1, counters: null }, 'client')).toEqual({ type: 'finish', size: 1, counters: null });
   });
 
@@ -116,12 +116,12 @@ describe('message validation', () => {
   });
 
   it('answers a hello of another version with ERR_PROTOCOL_VERSION naming both versions', () => {
-    const fromClient = rejectionOf(() => parseMessage({ type: 'hello', version: 2, software: 'x', future: true }, 'client'));
+    const fromClient = rejectionOf(() => parseMessage({ type: 'hello', version: 3, software: 'x', future: true }, 'client'));
     expect(fromClient.code).toBe('ERR_PROTOCOL_VERSION');
-    expect(fromClient.message).toBe('protocol version mismatch: the client speaks version 2, this server speaks version 1');
+    expect(fromClient.message).toBe('protocol version mismatch: the client speaks version 3, this server speaks version 2');
     expect(fromClient.hint).toMatch(/same @spark\/rdma release on both nodes/);
     const fromServer = rejectionOf(() => parseMessage({ type: 'hello', version: 0, software: 'x', rails: [] }, 'server'));
-    expect(fromServer.message).toBe('protocol version mismatch: the server speaks version 0, this client speaks version 1');
+    expect(fromServer.message).toBe('protocol version mismatch: the server speaks version 0, this client speaks version 2');
     // A version that is not an integer is plain bad input.
     expect(rejectionOf(() => parseMessage({ type: 'hello', version: '1', software: 'x' }, 'client')).code).toBe('ERR_PROTOCOL');
   });
@@ -195,8 +195,8 @@ describe('Conversation (the state machine)', () => {
   }
 
   const opening: [('client' | 'server'), unknown][] = [
-    ['client', { type: 'hello', version: 1, software: 'c' }],
-    ['server', { type: 'hello', version: 1, software: 's', rails: SERVER_RAILS }],
+    ['client', { type: 'hello', version: 2, software: 'c' }],
+    ['server', { type: 'hello', version: 2, software: 's', rails: SERVER_RAILS }],
     ['client', PROPOSAL],
     ['server', accept],
     ['client', { type: 'connect', rails: endpointsFor(PROPOSAL, 1) }],
@@ -226,19 +226,19 @@ describe('Conversation (the state machine)', () => {
 
   it('names duplicated, out-of-order and unsolicited messages', () => {
     const c = through(opening.slice(0, 1));
-    expect(c.observe('client', { type: 'hello', version: 1, software: 'c' })).toBe(
+    expect(c.observe('client', { type: 'hello', version: 2, software: 'c' })).toBe(
       "duplicated 'hello' from the client (the server has not answered the first one yet)",
     );
     expect(c.observe('client', PROPOSAL)).toBe(
       "'propose' from the client before the server answered its 'hello' (send one request and wait for its answer)",
     );
     const d = through(opening.slice(0, 2));
-    expect(d.observe('client', { type: 'hello', version: 1, software: 'c' })).toBe("duplicated 'hello' from the client (it was already answered)");
+    expect(d.observe('client', { type: 'hello', version: 2, software: 'c' })).toBe("duplicated 'hello' from the client (it was already answered)");
     expect(d.observe('client', { type: 'start', size: 4096 })).toBe(
       "out-of-order 'start' from the client after 'hello': it may send 'propose' or 'bye' now",
     );
     expect(d.observe('server', { type: 'ready' })).toBe("unsolicited 'ready' from the server: no request is waiting for an answer");
-    expect(d.observe('server', { type: 'hello', version: 1, software: 's', rails: [] })).toBe(
+    expect(d.observe('server', { type: 'hello', version: 2, software: 's', rails: [] })).toBe(
       "duplicated 'hello' from the server (its request was already answered)",
     );
     const e = through(opening.slice(0, 3));
@@ -261,6 +261,36 @@ describe('Conversation (the state machine)', () => {
     expect(d.observe('server', { type: 'accept', rails: endpointsFor({ ...PROPOSAL, rails: [1, 2] }, 2) })).toBe(
       "'accept' describes rails [1, 2], but the client proposed rails [0, 1]",
     );
+  });
+
+  it("a lat start may name the rails it times (v2): each once, within the proposal; never in bw", () => {
+    const lat = { ...PROPOSAL, test: 'lat' as const, qps: 1 };
+    const latOpening: [('client' | 'server'), unknown][] = [
+      ...opening.slice(0, 2),
+      ['client', lat],
+      ['server', { type: 'accept', rails: endpointsFor(lat, 2) }],
+      ['client', { type: 'connect', rails: endpointsFor(lat, 1) }],
+      ['server', { type: 'ready' }],
+    ];
+    // Rail by rail, one size: start/finish twice with the same size is a normal session.
+    const c = through([
+      ...latOpening,
+      ['client', { type: 'start', size: 4096, rails: [0] }],
+      ['server', { type: 'started' }],
+      ['client', { type: 'finish', size: 4096, counters: null }],
+      ['server', { type: 'finished', size: 4096, counters: null }],
+    ]);
+    expect(c.observe('client', { type: 'start', size: 4096, rails: [2] })).toBe("'start' names rail 2, but the proposal has 2 rail(s)");
+    expect(c.observe('client', { type: 'start', size: 4096, rails: [1, 1] })).toBe("'start' names a rail twice: [1, 1]");
+    expect(c.observe('client', { type: 'start', size: 4096, rails: [1] })).toBeNull();
+    const bw = through(opening);
+    expect(bw.observe('client', { type: 'start', size: 4096, rails: [0] })).toBe(
+      "'start' names rails, but only a lat session times rails one by one (this is bw)",
+    );
+    // The message itself: at least one rail, each a rail index.
+    expect(parseMessage({ type: 'start', size: 4096, rails: [1] }, 'client')).toEqual({ type: 'start', size: 4096, rails: [1] });
+    expect(() => parseMessage({ type: 'start', size: 4096, rails: [] }, 'client')).toThrow(/rails/);
+    expect(() => parseMessage({ type: 'start', size: 4096, rails: ['0'] }, 'client')).toThrow(/rails/);
   });
 
   it('ends on an error from either side and refuses anything after', () => {
@@ -301,7 +331,7 @@ describe('helloRail', () => {
       gidIndex: 3,
       activeMtu: 4096,
     });
-    expect(parseMessage({ type: 'hello', version: 1, software: 's', rails: [hello] }, 'server')).toMatchObject({ rails: [hello] });
+    expect(parseMessage({ type: 'hello', version: 2, software: 's', rails: [hello] }, 'server')).toMatchObject({ rails: [hello] });
     expect(helloRail({ ...rail, gid: null, gidIndex: null }).gid).toBeNull();
   });
 

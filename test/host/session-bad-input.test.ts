@@ -33,7 +33,7 @@ describe('bad input on a session', () => {
     const t = await serve();
     const early = await RawClient.open(t.port);
     cleanups.push(() => early.destroy());
-    const hello = `${JSON.stringify({ type: 'hello', version: 1, software: 'raw' })}\n`;
+    const hello = `${JSON.stringify({ type: 'hello', version: 2, software: 'raw' })}\n`;
     early.write(hello + hello);
     // The first hello is answered or not depending on timing; the error always follows.
     await waitFor(() => early.lines.some((l) => l.includes('"error"')), 2_000, 'the error line');
@@ -95,7 +95,7 @@ describe('bad input on a session', () => {
   it('a server that answers twice: the client refuses the duplicate on its next step', async () => {
     const { port } = await rawServer((socket) => {
       socket.once('data', () => {
-        const hello = `${JSON.stringify({ type: 'hello', version: 1, software: 's', rails: [] })}\n`;
+        const hello = `${JSON.stringify({ type: 'hello', version: 2, software: 's', rails: [] })}\n`;
         socket.write(hello + hello);
       });
     });

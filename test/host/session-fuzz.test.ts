@@ -41,7 +41,7 @@ const MAX_LINE = 4096;
 function answerTo(request: ClientMessage): ServerMessage | null {
   switch (request.type) {
     case 'hello':
-      return { type: 'hello', version: 1, software: 'test-server', rails: SERVER_RAILS };
+      return { type: 'hello', version: 2, software: 'test-server', rails: SERVER_RAILS };
     case 'propose':
       if (request.qps > MAX_FAKE_QPS || request.rails.some((i) => i >= SERVER_RAILS.length)) {
         return { type: 'reject', code: 'ERR_X', message: 'no' };
@@ -111,7 +111,7 @@ function generateInput(rng: Rng, next: ClientMessage): Buffer {
   }
   if (roll < 0.95) {
     // Oversized: a plausible message with a huge string, with or without its newline.
-    const huge = `{"type":"hello","version":1,"software":"${'A'.repeat(MAX_LINE + randomInt(rng, 1, 3 * MAX_LINE))}"}`;
+    const huge = `{"type":"hello","version":2,"software":"${'A'.repeat(MAX_LINE + randomInt(rng, 1, 3 * MAX_LINE))}"}`;
     return Buffer.from(rng() < 0.5 ? huge : `${huge}\n`);
   }
   if (roll < 0.97) {

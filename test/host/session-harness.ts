@@ -56,8 +56,8 @@ export function dropLine(logs: string[], label: string): string | undefined {
 export async function helloClient(port: number): Promise<RawClient> {
   const client = await RawClient.open(port);
   cleanups.push(() => client.destroy());
-  client.send({ type: 'hello', version: 1, software: 'raw' });
-  expect(JSON.parse((await client.line(0))!)).toMatchObject({ type: 'hello', version: 1, rails: SERVER_RAILS });
+  client.send({ type: 'hello', version: 2, software: 'raw' });
+  expect(JSON.parse((await client.line(0))!)).toMatchObject({ type: 'hello', version: 2, rails: SERVER_RAILS });
   return client;
 }
 

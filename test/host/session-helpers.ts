@@ -57,7 +57,7 @@ export function endpointsFor(proposal: ProposeMessage, salt: number): RailEndpoi
 /** The client's side of a full valid conversation, in order (answers omitted). */
 export function validClientScript(): ClientMessage[] {
   return [
-    { type: 'hello', version: 1, software: 'fuzz-client' },
+    { type: 'hello', version: 2, software: 'fuzz-client' },
     PROPOSAL,
     { type: 'connect', rails: endpointsFor(PROPOSAL, 1) },
     { type: 'start', size: 4096 },

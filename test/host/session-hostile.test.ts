@@ -49,7 +49,7 @@ describe('connections that never say hello', () => {
     late.setEncoding('utf8');
     late.removeAllListeners('data');
     late.on('data', (text: string) => lines.push(...text.split('\n').filter(Boolean)));
-    late.write(`${JSON.stringify({ type: 'hello', version: 1, software: 'late' })}\n`);
+    late.write(`${JSON.stringify({ type: 'hello', version: 2, software: 'late' })}\n`);
     await waitFor(() => lines.length > 0, 2_000, 'an answer to the late hello');
     expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'error', code: 'ERR_SERVER_BUSY', message: expect.stringMatching(/already runs 1 session/) });
   });
@@ -66,7 +66,7 @@ describe('a peer that stops answering mid-session', () => {
     expect(err.code).toBe('ERR_PEER_SILENT');
     expect(channel.signal.aborted).toBe(true);
     expect((channel.signal.reason as { code?: string }).code).toBe('ERR_PEER_SILENT');
-    expect(() => channel.send({ type: 'hello', version: 1, software: 'x' })).toThrow(/no 'hello'/);
+    expect(() => channel.send({ type: 'hello', version: 2, software: 'x' })).toThrow(/no 'hello'/);
   });
 
   it('a deadline that progress extends: silent for 150 ms while the run still moves is not silence', async () => {

@@ -18,7 +18,7 @@ describe('session over loopback', () => {
     });
     const { channel, serverHello } = await connectSession({ host: LOOPBACK, port: t.port, connectTimeoutMs: 1_000, handshakeTimeoutMs: 1_000, software: 'test-client' });
     cleanups.push(() => channel.close());
-    expect(serverHello).toEqual({ type: 'hello', version: 1, software: 'test-server', rails: SERVER_RAILS });
+    expect(serverHello).toEqual({ type: 'hello', version: 2, software: 'test-server', rails: SERVER_RAILS });
 
     channel.send({ ...PROPOSAL, rails: [0, 7] });
     expect(await channel.receive(['accept', 'reject'], 1_000)).toEqual({
@@ -54,7 +54,7 @@ describe('session over loopback', () => {
     expect(seen[0]!.received[4]).toEqual({ type: 'finish', size: 4096, counters: { bytes: 4096, side: 'client' } });
     expect(t.logs).toContain(`session with ${seen[0]!.peer.label} (test-client) started`);
     expect(t.logs).toContain(`session with ${seen[0]!.peer.label} ended`);
-    expect(t.logs[0]).toBe(`listening on ${LOOPBACK}:${t.port} (protocol v1, at most 1 session(s) at a time)`);
+    expect(t.logs[0]).toBe(`listening on ${LOOPBACK}:${t.port} (protocol v2, at most 1 session(s) at a time)`);
   });
 
   it('a client of another protocol version: the server refuses it and both sides say why', async () => {
@@ -67,14 +67,14 @@ describe('session over loopback', () => {
     // A client-side channel reads the answer; the hello of version 2 is written raw.
     const channel = new Channel(socket, { role: 'client' });
     cleanups.push(() => channel.close());
-    socket.write(`${JSON.stringify({ type: 'hello', version: 2, software: 'future', features: ['x'] })}\n`);
+    socket.write(`${JSON.stringify({ type: 'hello', version: 3, software: 'future', features: ['x'] })}\n`);
     const err = await rejection(channel.receive(['hello'], 1_000));
     expect(err.code).toBe('ERR_PROTOCOL_VERSION');
-    expect(err.message).toBe('peer: protocol version mismatch: the client speaks version 2, this server speaks version 1');
+    expect(err.message).toBe('peer: protocol version mismatch: the client speaks version 3, this server speaks version 2');
     expect(err.hint).toBe('install the same @spark/rdma release on both nodes');
     await waitFor(() => t.server.stats.clientsDropped === 1);
     expect(t.logs).toContain(
-      `dropped ${label}: ERR_PROTOCOL_VERSION: protocol version mismatch: the client speaks version 2, this server speaks version 1`,
+      `dropped ${label}: ERR_PROTOCOL_VERSION: protocol version mismatch: the client speaks version 3, this server speaks version 2`,
     );
     channel.close();
   });
@@ -90,13 +90,13 @@ describe('session over loopback', () => {
     });
     const err = await rejection(connectSession({ host: LOOPBACK, port, handshakeTimeoutMs: 1_000 }));
     expect(err.code).toBe('ERR_PROTOCOL_VERSION');
-    expect(err.message).toBe('protocol version mismatch: the server speaks version 3, this client speaks version 1');
+    expect(err.message).toBe('protocol version mismatch: the server speaks version 3, this client speaks version 2');
     await waitFor(() => heard.length === 2, 2_000, 'the client to tell the server');
-    expect(JSON.parse(heard[0]!)).toMatchObject({ type: 'hello', version: 1 });
+    expect(JSON.parse(heard[0]!)).toMatchObject({ type: 'hello', version: 2 });
     expect(JSON.parse(heard[1]!)).toEqual({
       type: 'error',
       code: 'ERR_PROTOCOL_VERSION',
-      message: 'protocol version mismatch: the server speaks version 3, this client speaks version 1',
+      message: 'protocol version mismatch: the server speaks version 3, this client speaks version 2',
       hint: 'install the same @spark/rdma release on both nodes',
     });
   });
@@ -226,7 +226,7 @@ describe('session over loopback', () => {
 
   it('a peer that goes silent mid-session: ERR_PEER_SILENT naming the awaited message and the wait', async () => {
     const { port } = await rawServer((socket) => {
-      socket.once('data', () => socket.write(`${JSON.stringify({ type: 'hello', version: 1, software: 's', rails: [] })}\n`));
+      socket.once('data', () => socket.write(`${JSON.stringify({ type: 'hello', version: 2, software: 's', rails: [] })}\n`));
     });
     const { channel } = await connectSession({ host: LOOPBACK, port });
     cleanups.push(() => channel.close());

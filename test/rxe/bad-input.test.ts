@@ -21,7 +21,7 @@ beforeAll(() => requireRxe());
 
 const PEER = '10.77.0.1';
 const line = (value: unknown) => `${JSON.stringify(value)}\n`;
-const HELLO = { type: 'hello', version: 1, software: 'bad-input-test' };
+const HELLO = { type: 'hello', version: 2, software: 'bad-input-test' };
 const PROPOSAL = {
   type: 'propose',
   test: 'bw',
@@ -146,7 +146,7 @@ describe('the exposed server (a real `spark-rdma bw` with verbs behind it)', () 
     const cases: { name: string; payload: string | Buffer | (string | Buffer)[]; end?: boolean; code: string | null; message?: RegExp }[] = [
       { name: 'random bytes', payload: Buffer.from([0xff, 0x00, 0x13, 0x37, 0x80, 0x0a]), code: 'ERR_PROTOCOL' },
       { name: 'an oversized line', payload: Buffer.alloc(70 * 1024, 0x61), code: 'ERR_PROTOCOL', message: /65536/ },
-      { name: 'another protocol version', payload: line({ ...HELLO, version: 99 }), code: 'ERR_PROTOCOL_VERSION', message: /version 99.*version 1/ },
+      { name: 'another protocol version', payload: line({ ...HELLO, version: 99 }), code: 'ERR_PROTOCOL_VERSION', message: /version 99.*version 2/ },
       { name: 'a truncated hello', payload: '{"type":"hello","vers', end: true, code: null },
       { name: 'a duplicated hello', payload: line(HELLO) + line(HELLO), code: 'ERR_PROTOCOL' },
       { name: 'a proposal before the server said hello', payload: line(HELLO) + line(PROPOSAL), code: 'ERR_PROTOCOL' },

@@ -184,11 +184,11 @@ describe('peers that are not spark-rdma servers', () => {
 
   test('a server of another protocol version: the client says which versions meet, exit 1', async () => {
     const port = await fakeServer((socket) =>
-      socket.once('data', () => socket.write(`${JSON.stringify({ type: 'hello', version: 2, software: '@spark/rdma 9.0.0', rails: [] })}\n`)),
+      socket.once('data', () => socket.write(`${JSON.stringify({ type: 'hello', version: 3, software: '@spark/rdma 9.0.0', rails: [] })}\n`)),
     );
     const r = await cliInProcess(['bw', '127.0.0.1', '--port', String(port), '--devices', 'rxe0', '--iters', '10', '--peer-timeout', '5']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^spark-rdma: protocol version mismatch: the server speaks version 2, this client speaks version 1$/m);
+    expect(r.stderr).toMatch(/^spark-rdma: protocol version mismatch: the server speaks version 3, this client speaks version 2$/m);
     expect(r.stderr).toMatch(/^hint: install the same @spark\/rdma release on both nodes$/m);
   });
 });

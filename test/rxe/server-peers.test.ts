@@ -2,7 +2,7 @@
 // are unlucky (issue 20 points 1, 3, 5 and 7; issue 13 point 1's session half). The setup file
 // fails any test that leaves an unhandled rejection: in the CLI server that is an exit.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { initiate } from '../../lib/latency/ping-pong.js';
+import { initiate, resetRegions } from '../../lib/latency/ping-pong.js';
 import { rawExchange, errorLine, sleep, until } from './faults-support.js';
 import { requireRxe, testPort } from './helpers.js';
 import { handClient, proposal, serverServes, startInProcessServer, type InProcessServer } from './hostile-peer.js';
@@ -38,7 +38,7 @@ describe('crashes (issue 20 points 1 and 3)', () => {
   });
 
   test('propose and bye in one write with --cm: dropped with ERR_PROTOCOL, no stray rejection, the server lives on', async () => {
-    const hello = `${JSON.stringify({ type: 'hello', version: 1, software: 'hostile' })}\n`;
+    const hello = `${JSON.stringify({ type: 'hello', version: 2, software: 'hostile' })}\n`;
     const both = `${JSON.stringify(proposal(s.rails, { cm: true }))}\n${JSON.stringify({ type: 'bye' })}\n`;
     const x = await rawExchange(host, PORT, [hello, both], 20_000);
     expect(errorLine(x).code).toBe('ERR_PROTOCOL');
@@ -112,6 +112,40 @@ describe('deadlines (issue 20 point 4)', () => {
       const waited = await until('the server to drop the silent client', () => dropped().length > before, 60_000, 250);
       expect(waited).toBeLessThan(PEER_TIMEOUT_MS * 4);
       expect(dropped().slice(before).join('\n')).toMatch(/ERR_PEER_SILENT/);
+    } finally {
+      c.close();
+    }
+    expect(await serverServes(host, PORT)).toBe(true);
+  });
+});
+
+describe('latency rail by rail (issue 14 point 4)', () => {
+  test("a lat start naming rail 1 answers on rail 1 alone: a ping on rail 0 goes unanswered; each rail answered when named", async () => {
+    const p = proposal(s.rails, { test: 'lat', rails: [0, 1], sizes: [64], iterations: 200 });
+    delete p.durationMs;
+    const c = await handClient(host, PORT, s.rails, p);
+    const ping = (rail: number) =>
+      initiate(c.endpoints[rail]!, c.peers[rail]!, 64, { sizes: [64], iterations: 200, warmupIterations: 0, warmupMs: 0, inlineThreshold: 0, concurrent: false, cm: false, silenceTimeoutMs: 1_500, timer: 'clock' }, undefined).done;
+    const round = async (named: number, pinged: number) => {
+      c.channel.send({ type: 'start', size: 64, rails: [named] });
+      await c.channel.receive(['started'], 20_000);
+      try {
+        return await ping(pinged);
+      } finally {
+        c.channel.send({ type: 'finish', size: 64, counters: null });
+        await c.channel.receive(['finished'], 20_000);
+      }
+    };
+    try {
+      // Rail by rail with the same size, as the CLI's client times them: each is answered.
+      expect((await round(1, 1)).samplesNs.length).toBe(200);
+      resetRegions(c.endpoints[0]!);
+      expect((await round(0, 0)).samplesNs.length).toBe(200);
+      // A start that names rail 1 only: no responder on rail 0, so its first ping is never
+      // answered, within the silence deadline (last: the initiator's timeout ends its QP).
+      resetRegions(c.endpoints[0]!);
+      await expect(round(1, 0)).rejects.toThrow(/no write from the peer for 1500 ms/);
+      c.channel.send({ type: 'bye' });
     } finally {
       c.close();
     }
