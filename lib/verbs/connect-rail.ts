@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { RdmaError } from '../errors.js';
 import { ipv4FromGid, parseGid } from '../sysfs/gid.js';
 import type { RailEndpoint, RailWire } from './endpoint.js';
@@ -8,13 +9,14 @@ export interface RailMeeting {
   position: number;
   device: string;
   netdev: string;
-  /** "the server" or "the client". */
-  peerRole: string;
+  /** Whose rail ours meets: named in the error as "the server's rail …". */
+  peerRole: 'server' | 'client';
   /** The peer's index of its rail, when this side knows it (a server knows only the device). */
   peerIndex?: number;
 }
 
-const ETIMEDOUT = 110;
+// The errno ibv_modify_qp returns when the kernel gets no ARP answer (Linux: 110).
+const ETIMEDOUT = constants.errno.ETIMEDOUT;
 
 /**
  * Brings one rail's QPs to RTS and, when that fails, says which rail failed and why. On RoCE the
