@@ -338,12 +338,12 @@ export interface WriteBandwidthParams {
    */
   events?: boolean;
   /**
-   * Polling mode: call sched_yield() once per this many microseconds of spinning (0 = never,
-   * the default; at most 1e6). A thread that spins on every CPU otherwise delays the JS
-   * thread's timers until the scheduler's next tick; a yield returns at once when nothing else
-   * is runnable. Ignored with `events`.
+   * Added to the engine thread's nice value for the run (0..19, default 0; capped at 19). Any
+   * thread may lower its own priority. With spinning engines on every CPU, a JS thread woken
+   * by a timer otherwise waits for the scheduler's tick (CFS preempts only for a waker whose
+   * vruntime is well behind); a higher nice lets it preempt the engine at once.
    */
-  yieldEveryUs?: number;
+  engineNice?: number;
 }
 
 /** One streamed interval sample. */
@@ -387,8 +387,8 @@ export interface WriteBandwidthResult {
     eventWakeups: number;
     /** Events mode: sleeps on the channel, including those that ended at a deadline. */
     eventSleeps: number;
-    /** Polling mode: sched_yield() calls (see yieldEveryUs). */
-    yields: number;
+    /** The engine thread's nice value during the run (see engineNice). */
+    nice: number;
   };
   /** What the engine thread cost over the timed phase (warm-up excluded). */
   cpu: EngineCpu;

@@ -123,7 +123,7 @@ export async function measureSize(
         intervalMs: params.intervalMs,
         completionTimeoutMs: params.completionTimeoutMs,
         events: params.events,
-        yieldEveryUs: params.yieldEveryUs,
+        engineNice: params.engineNice,
       }),
     ),
   );

@@ -50,11 +50,12 @@ export interface BandwidthOptions {
    */
   events?: boolean;
   /**
-   * Polling mode: each engine thread gives its CPU up (sched_yield) once per this many
-   * microseconds of spinning, so the event loop's timers are not held back by threads that
-   * spin on every CPU (default DEFAULT_YIELD_EVERY_US; 0 = never).
+   * Added to each engine thread's nice value (0..19; default DEFAULT_ENGINE_NICE). A spinning
+   * engine at the process's own priority holds a woken JS thread back until the scheduler's
+   * tick when engines spin on every CPU; at a higher nice the JS thread preempts it at once,
+   * and the engine still gets every cycle the JS thread does not use. 0 keeps the process's.
    */
-  yieldEveryUs?: number;
+  engineNice?: number;
   /** The peer is a stock ib_write_bw server (rail i on port + i), not a spark-rdma server. */
   perftest?: boolean;
   /**
@@ -92,14 +93,14 @@ export interface BandwidthParams {
   bidir: boolean;
   cm: boolean;
   events: boolean;
-  yieldEveryUs: number;
+  engineNice: number;
   completionTimeoutMs: number;
 }
 
 export type PerftestReportUnits = 'MiB/s' | 'Gb/s';
 
-/** See BandwidthOptions.yieldEveryUs; chosen by the `lag` bench case (bench/results). */
-export const DEFAULT_YIELD_EVERY_US = 0;
+/** See BandwidthOptions.engineNice; chosen by the `lag` bench case (bench/results/issue-17.md). */
+export const DEFAULT_ENGINE_NICE = 0;
 
 export const DEFAULT_PORT = 18515;
 
@@ -162,7 +163,7 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
     bidir: o.bidir ?? false,
     cm: o.cm ?? false,
     events: o.events ?? false,
-    yieldEveryUs: o.yieldEveryUs ?? DEFAULT_YIELD_EVERY_US,
+    engineNice: o.engineNice ?? DEFAULT_ENGINE_NICE,
     // The engine's own bound (native/engine/write_bw_wrap.cc): 1 ms to an hour.
     completionTimeoutMs: wholeMs('completion timeout', 'completionTimeoutMs', o.completionTimeoutMs ?? 5000, 1, 3_600_000),
   };
@@ -172,8 +173,8 @@ export function resolveBandwidthParams(o: BandwidthOptions): BandwidthParams {
   if (params.threads > 1 && (params.cm || o.perftest)) {
     throw invalidArgument(`--threads ${params.threads} needs the out-of-band exchange: with ${params.cm ? '--cm' : '--perftest'} each rail has one CQ`, `drop ${params.cm ? '--cm' : '--perftest'}, or --threads`);
   }
-  if (!Number.isInteger(params.yieldEveryUs) || params.yieldEveryUs < 0 || params.yieldEveryUs > 1_000_000) {
-    throw invalidArgument(`yield interval ${params.yieldEveryUs} us is out of range 0..1000000`, 'pass yieldEveryUs as whole microseconds, or 0 to never yield');
+  if (!Number.isInteger(params.engineNice) || params.engineNice < 0 || params.engineNice > 19) {
+    throw invalidArgument(`engine nice increment ${params.engineNice} is out of range 0..19`, 'pass engineNice as a whole number from 0 (the process\'s priority) to 19 (the lowest)');
   }
   if (o.iterations !== undefined) params.iterations = positiveInt('iterations', '--iters', o.iterations, 1, 2 ** 40);
   else params.durationMs = o.durationMs ?? 5000;

@@ -50,7 +50,8 @@ export function joinResults(shares: ThreadShare[], results: WriteBandwidthResult
       inlineUsed: results.every((r) => r.engine.inlineUsed),
       eventWakeups: sum((r) => r.engine.eventWakeups),
       eventSleeps: sum((r) => r.engine.eventSleeps),
-      yields: sum((r) => r.engine.yields),
+      // The threads of one rail run at the same nice.
+      nice: Math.max(...results.map((r) => r.engine.nice)),
     },
     // Threads ran side by side: their CPU adds up over the longest span (report/cpu.ts railCpu).
     cpu: { threadNs: sum((r) => r.cpu.threadNs), wallNs: Math.max(...results.map((r) => r.cpu.wallNs)) },

@@ -1,4 +1,4 @@
-import { DEFAULT_YIELD_EVERY_US, type BandwidthParams } from '../bandwidth/options.js';
+import { DEFAULT_ENGINE_NICE, type BandwidthParams } from '../bandwidth/options.js';
 import type { Rail } from '../rails/types.js';
 import type { Channel } from '../session/channel.js';
 import type { ProposeMessage } from '../session/protocol.js';
@@ -36,7 +36,7 @@ function bandwidthParams(p: ProposeMessage): BandwidthParams {
     cm: p.cm,
     // The server's own engine (bidirectional runs) polls; --events is the client's choice for its side.
     events: false,
-    yieldEveryUs: DEFAULT_YIELD_EVERY_US,
+    engineNice: DEFAULT_ENGINE_NICE,
     completionTimeoutMs: 5000,
   };
 }

@@ -6,11 +6,10 @@
 #include <cstring>
 #include <optional>
 
-#include <sched.h>
-
 #include "engine/cq_events.h"
 #include "engine/wr_id.h"
 #include "util/clock.h"
+#include "util/thread_nice.h"
 
 namespace spark {
 
@@ -72,7 +71,6 @@ class BandwidthLoop {
                 const WriteBwParams& p, const std::atomic<bool>& stop, WriteBwResult& result)
       : cq_(cq->cq), p_(p), stop_(stop), result_(result) {
     if (p.events) events_.emplace(cq->cq, cq->channel);
-    yieldNs_ = p.events ? 0 : p.yieldEveryNs;
     lanes_.resize(targets.size());
     bool useInline = p.inlineThreshold > 0 && p.size <= p.inlineThreshold;
     for (size_t i = 0; i < targets.size(); ++i) {
@@ -151,7 +149,6 @@ class BandwidthLoop {
       ++result_.pollCalls;
       if (n < 0) ThrowSyscall("ibv_poll_cq", EIO, "");
       now = NowNs();
-      MaybeYield(now);
       if (n == 0) {
         ++result_.emptyPolls;
         if (now - lastProgressNs > p_.completionTimeoutNs) ThrowStall();
@@ -260,25 +257,11 @@ class BandwidthLoop {
       }
       lane.posted += n;
       lane.lastSignaled = signaled;
-      // On soft-RoCE a doorbell does the whole transfer in the kernel (hundreds of us), and the
-      // poll loop runs only when a window is full: so the yield is checked per doorbell too.
-      if (yieldNs_ != 0) MaybeYield(NowNs());
       if (lane.target != 0 && lane.posted == lane.target) {
         lane.donePosting = true;
         return;
       }
     }
-  }
-
-  // A spinning thread is only preempted at the scheduler's tick or when a woken thread's
-  // vruntime lead is large enough: with every CPU spinning (two rails on two CPUs), the JS
-  // thread's timers waited milliseconds. Giving the CPU up at a fixed rate bounds that wait;
-  // sched_yield() returns at once when nothing else is runnable.
-  void MaybeYield(uint64_t now) {
-    if (yieldNs_ == 0 || now - lastYieldNs_ < yieldNs_) return;
-    sched_yield();
-    ++result_.yields;
-    lastYieldNs_ = NowNs();
   }
 
   [[noreturn]] void ThrowStall() {
@@ -300,8 +283,6 @@ class BandwidthLoop {
   uint64_t maxUnsignaledTail_ = 0;
   uint16_t gen_ = 0;
   std::optional<CqEvents> events_;
-  uint64_t yieldNs_ = 0;
-  uint64_t lastYieldNs_ = 0;
 };
 
 }  // namespace
@@ -311,6 +292,17 @@ WriteBwResult RunWriteBandwidth(const std::shared_ptr<CqRes>& cq, const std::vec
                                 const std::function<void(const BwSample&)>& onSample) {
   WriteBwResult result;
   if (targets.size() > WrId::kMaxSlots) ThrowCode("ERR_RDMA_INVALID_ARGUMENT", "at most 256 QPs per engine");
+  // A spinning engine on every CPU leaves a woken JS thread waiting for the scheduler's tick:
+  // CFS preempts the running thread for a waking one only when the waker's vruntime is behind
+  // by more than the wakeup granularity, and a thread that slept 1 ms is not. A higher nice
+  // makes the engine's vruntime run ahead (weight 1024 at nice 0 against 15 at nice 19:
+  // kernel/sched/core.c sched_prio_to_weight), so the JS thread preempts it at once, while the
+  // engine still gets every cycle the JS thread does not want.
+  result.nice = RaiseThisThreadNice(params.niceIncrement);
+  if (result.nice < -20) {
+    ThrowCode("ERR_RDMA_NO_THREAD", "cannot raise the engine thread's nice value by " + std::to_string(params.niceIncrement),
+              "pass engineNice 0 to keep the thread at the process's priority");
+  }
   BandwidthLoop loop(cq, targets, params, stop, result);
   try {
     if (params.warmupNs > 0 && !stop.load()) {

@@ -25,7 +25,7 @@ struct WriteBwParams {
   uint64_t intervalNs = 1000000000ull;
   uint64_t completionTimeoutNs = 5000000000ull;
   bool events = false;  // sleep on the CQ's completion channel instead of spinning
-  uint64_t yieldEveryNs = 0;  // polling: sched_yield() after this much spinning (0 = never)
+  int niceIncrement = 0;  // added to the engine thread's nice value (0..19), see RunWriteBandwidth
 };
 
 struct WriteTargetRes {
@@ -64,7 +64,7 @@ struct WriteBwResult {
   bool inlineUsed = false;
   uint64_t eventWakeups = 0;  // events mode: sleeps ended by a completion event
   uint64_t eventSleeps = 0;   // events mode: sleeps on the channel (some end at a deadline)
-  uint64_t yields = 0;        // polling: sched_yield() calls (yieldEveryNs)
+  int nice = 0;               // the engine thread's nice value while it ran
   CpuSpan cpu;  // the engine thread's CPU over the timed phase
 };
 

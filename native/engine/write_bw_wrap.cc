@@ -41,7 +41,7 @@ static WriteBwParams ReadParams(Napi::Env env, const Napi::Object& o) {
   Napi::Value events = o.Get("events");
   if (!events.IsUndefined() && !events.IsBoolean()) throw Napi::TypeError::New(env, "params.events must be a boolean");
   p.events = events.IsBoolean() && events.As<Napi::Boolean>().Value();
-  p.yieldEveryNs = static_cast<uint64_t>(ReadNumberField(env, o, "yieldEveryUs", 0, 0, 1e6) * 1000.0);
+  p.niceIncrement = static_cast<int>(ReadNumberField(env, o, "engineNice", 0, 0, 19));
   return p;
 }
 
@@ -179,7 +179,7 @@ static Napi::Object CountersToJs(Napi::Env env, const WriteBwResult& r) {
   engine.Set("inlineUsed", r.inlineUsed);
   engine.Set("eventWakeups", static_cast<double>(r.eventWakeups));
   engine.Set("eventSleeps", static_cast<double>(r.eventSleeps));
-  engine.Set("yields", static_cast<double>(r.yields));
+  engine.Set("nice", r.nice);
   o.Set("engine", engine);
   o.Set("cpu", CpuToJs(env, r.cpu));
   return o;

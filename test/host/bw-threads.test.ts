@@ -19,7 +19,7 @@ function raw(qpns: number[], first: number, last: number, threadNs: number, wall
     lastCompletionNs: last,
     warmupMessages: 2,
     stoppedEarly: false,
-    engine: { postCalls: 10, pollCalls: 20, emptyPolls: 5, inlineUsed: false, eventWakeups: 0, eventSleeps: 0, yields: 1 },
+    engine: { postCalls: 10, pollCalls: 20, emptyPolls: 5, inlineUsed: false, eventWakeups: 0, eventSleeps: 0, nice: 5 },
     cpu: { threadNs, wallNs },
   };
 }
@@ -41,7 +41,7 @@ describe('bw --threads', () => {
     const joined = joinResults(shares, [raw([10, 12, 14], 1000, 5000, 3e9, 4e9), raw([11, 13], 900, 5200, 2e9, 4.1e9)]);
     expect(joined.qps.map((q) => q.qpn)).toEqual([10, 11, 12, 13, 14]);
     expect(joined).toMatchObject({ bytes: 500, messages: 5, firstPostNs: 900, lastCompletionNs: 5200, warmupMessages: 4 });
-    expect(joined.engine).toMatchObject({ postCalls: 20, pollCalls: 40, emptyPolls: 10, yields: 2 });
+    expect(joined.engine).toMatchObject({ postCalls: 20, pollCalls: 40, emptyPolls: 10, nice: 5 });
     expect(joined.cpu).toEqual({ threadNs: 5e9, wallNs: 4.1e9 });
   });
 

@@ -1,6 +1,7 @@
 // Issue 17 on real rxe rails: every result carries the CPU its engine threads used; --events
 // (completion channel) moves exactly the bytes polling does, with counters agreeing, and
 // closes its channel; lat --events works. Speed goals are in bench/, not here.
+import { getPriority } from 'node:os';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runBandwidth, type RailBandwidth } from '../../lib/bandwidth/index.js';
 import { runLatency } from '../../lib/latency/index.js';
@@ -174,5 +175,21 @@ describe('--threads: a rail spread over engine threads', () => {
     const r = await runNode([CLI, 'bw', '--loopback', '--devices', 'rxe0', '--qps', '1', '--threads', '2', '--iters', '10'], 30_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/2 engine threads per rail for 1 QP/);
+  });
+});
+
+describe('engineNice: engine threads below the JS thread (issue 17 point 4)', () => {
+  test("each engine thread runs at the process's nice plus engineNice, capped at 19, and says so; the process keeps its own", async () => {
+    const own = getPriority();
+    const niced = await runBandwidth({ loopback: true, devices: ['rxe0', 'rxe1'], qps: 2, threads: 2, iterations: 200, sizes: [4096], warmupMs: 0, engineNice: 7 });
+    for (const rail of niced.rails) {
+      expect(rail.engine.nice).toBe(Math.min(19, own + 7));
+      expect(rail.messages).toBe(400);
+    }
+    // Only the engine threads changed: this (JS) thread keeps its priority.
+    expect(getPriority()).toBe(own);
+    const plain = await runBandwidth({ loopback: true, devices: ['rxe0'], iterations: 200, sizes: [4096], warmupMs: 0, engineNice: 0 });
+    expect(plain.rails[0]!.engine.nice).toBe(own);
+    await expect(runBandwidth({ loopback: true, devices: ['rxe0'], iterations: 10, engineNice: 20 })).rejects.toThrow(/engine nice increment 20 is out of range 0\.\.19/);
   });
 });
