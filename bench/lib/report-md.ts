@@ -106,8 +106,11 @@ export function renderReport(input: ReportInput): string {
           ['runBandwidth, one rail, timed phase', num(l.oneRailTimed.p99Ms, 2), num(l.oneRailTimed.maxMs, 2)],
           ['runBandwidth, two rails, whole call', num(l.twoRailsWhole.p99Ms, 2), num(l.twoRailsWhole.maxMs, 2)],
           ['runBandwidth, two rails, timed phase', num(l.twoRailsTimed.p99Ms, 2), num(l.twoRailsTimed.maxMs, 2)],
+          ['the same, engine threads at the lowest priority (engineNice 19)', num(l.twoRailsNice19Timed.p99Ms, 2), num(l.twoRailsNice19Timed.maxMs, 2)],
         ],
       ),
+      '',
+      `Two-rail total bandwidth at engineNice 19 over the default (median of per-pair ratios): ${num(l.nice19GbpsRatio)}.`,
       '',
     );
   }

@@ -241,6 +241,26 @@ describe('summary', () => {
     expect(cost.msgRateRatio).toBeCloseTo(0.9, 12);
   });
 
+  it('lag: two rails at the default priority and at engineNice 19, p99 medians, the bandwidth ratio, the goal on the default', () => {
+    const lag = (pair: number, p99: number, p99Nice19: number, gbps: number, gbpsNice19: number) => {
+      const fig = (p99Ms: number) => ({ p99Ms, maxMs: p99Ms * 2 });
+      const extra = {
+        idle: fig(1.2),
+        oneRail: { wholeRun: fig(1.5), timedPhase: fig(1.4) },
+        twoRails: { wholeRun: fig(p99 + 1), timedPhase: fig(p99), gbps },
+        twoRailsNice19: { timedPhase: fig(p99Nice19), gbps: gbpsNice19 },
+      };
+      return record('lag', pair, 'B', { gbps: 1, extra });
+    };
+    const s = summarize(benchCases(), [lag(1, 5.0, 1.6, 2.0, 2.0), lag(2, 4.4, 1.8, 2.0, 1.9), lag(3, 5.2, 2.4, 2.0, 2.1)]);
+    expect(s.lag!.twoRailsTimed.p99Ms).toBe(5.0);
+    expect(s.lag!.twoRailsNice19Timed.p99Ms).toBe(1.8);
+    expect(s.lag!.nice19GbpsRatio).toBeCloseTo(1.0, 12);
+    const goal = s.goals.find((g) => g.goal.startsWith('(lag) event-loop lag p99 < 2 ms'));
+    expect(goal).toMatchObject({ value: 5.0, met: false });
+    expect(renderReport({ date: 'd', conditions: {}, summary: s, records: [], micro: null, notes: [], chartFile: null })).toMatch(/engineNice 19\) \| 1\.80 \| 3\.60/);
+  });
+
   it('a pair that ran while another guest was running is flagged, in the summary and the report', () => {
     const flagged = summarize(benchCases(), [record('b', 1, 'A', { gbps: 1, otherGuestSeen: true }), record('b', 1, 'B', { gbps: 1 })]);
     expect(flagged.cases[0]!.metrics[0]!.pairs[0]!.contended).toBe(true);
