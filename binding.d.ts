@@ -339,9 +339,9 @@ export interface WriteBandwidthParams {
   events?: boolean;
   /**
    * Added to the engine thread's nice value for the run (0..19, default 0; capped at 19). Any
-   * thread may lower its own priority. With spinning engines on every CPU, a JS thread woken
-   * by a timer otherwise waits for the scheduler's tick (CFS preempts only for a waker whose
-   * vruntime is well behind); a higher nice lets it preempt the engine at once.
+   * thread may lower its own priority. With spinning engines on every CPU, a higher nice lets a
+   * woken JS thread preempt an engine that spins in user space sooner (CFS preempts only for a
+   * waker whose vruntime is well behind); rdma_rxe's work inside ibv_post_send is not preempted.
    */
   engineNice?: number;
 }

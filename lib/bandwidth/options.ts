@@ -50,10 +50,10 @@ export interface BandwidthOptions {
    */
   events?: boolean;
   /**
-   * Added to each engine thread's nice value (0..19; default DEFAULT_ENGINE_NICE). A spinning
-   * engine at the process's own priority holds a woken JS thread back until the scheduler's
-   * tick when engines spin on every CPU; at a higher nice the JS thread preempts it at once,
-   * and the engine still gets every cycle the JS thread does not use. 0 keeps the process's.
+   * Added to each engine thread's nice value (0..19; default DEFAULT_ENGINE_NICE; 0 keeps the
+   * process's). When engines spin on every CPU, a higher nice lets a woken JS thread preempt an
+   * engine spinning in user space sooner; on rdma_rxe, whose work runs inside ibv_post_send,
+   * it measured no change (bench/results/issue-17.md).
    */
   engineNice?: number;
   /** The peer is a stock ib_write_bw server (rail i on port + i), not a spark-rdma server. */

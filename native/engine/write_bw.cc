@@ -292,12 +292,11 @@ WriteBwResult RunWriteBandwidth(const std::shared_ptr<CqRes>& cq, const std::vec
                                 const std::function<void(const BwSample&)>& onSample) {
   WriteBwResult result;
   if (targets.size() > WrId::kMaxSlots) ThrowCode("ERR_RDMA_INVALID_ARGUMENT", "at most 256 QPs per engine");
-  // A spinning engine on every CPU leaves a woken JS thread waiting for the scheduler's tick:
-  // CFS preempts the running thread for a waking one only when the waker's vruntime is behind
-  // by more than the wakeup granularity, and a thread that slept 1 ms is not. A higher nice
-  // makes the engine's vruntime run ahead (weight 1024 at nice 0 against 15 at nice 19:
-  // kernel/sched/core.c sched_prio_to_weight), so the JS thread preempts it at once, while the
-  // engine still gets every cycle the JS thread does not want.
+  // With an engine spinning on every CPU, a woken JS thread preempts one only if its vruntime
+  // is far enough behind; a higher nice makes the engine's vruntime run ahead (weight 1024 at
+  // nice 0 against 15 at nice 19: kernel/sched/core.c sched_prio_to_weight). That holds for an
+  // engine spinning in user space (a NIC's doorbells and CQ reads); rdma_rxe does its work in
+  // the kernel inside ibv_post_send, where nice changed nothing (bench/results/issue-17.md).
   result.nice = RaiseThisThreadNice(params.niceIncrement);
   if (result.nice < -20) {
     ThrowCode("ERR_RDMA_NO_THREAD", "cannot raise the engine thread's nice value by " + std::to_string(params.niceIncrement),
