@@ -2,7 +2,7 @@
 // servers in the guest, on rxe0: no flag on our side, the server tells them apart by their first bytes.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireRxe, startServer } from './helpers.js';
-import { perftestClient, perftestRow, sideBySide } from './perftest-support.js';
+import { calibratedLat, perftestClient, perftestRow, sideBySide } from './perftest-support.js';
 
 const TOOL_MS = 120_000;
 let port = 19_700 + Math.floor(Math.random() * 500) * 4;
@@ -75,9 +75,15 @@ describe('ib_write_bw / ib_write_lat clients against a spark-rdma server (no fla
       const server = size === 2 ? lat : await startServer('lat', nextPort(), ['--rails', '1', '--size', String(size), '--iters', '1000']);
       const serverPort = size === 2 ? latPort : port;
       try {
-        const before = server.log().length;
-        const client = await perftestClient('ib_write_lat', serverPort, ['-s', String(size), '-n', '1000'], TOOL_MS).done;
-        expect(client.code, client.stdout + client.stderr).toBe(0);
+        const { client, before } = await calibratedLat(
+          async () => {
+            const before = server.log().length;
+            const client = await perftestClient('ib_write_lat', serverPort, ['-s', String(size), '-n', '1000'], TOOL_MS).done;
+            expect(client.code, client.stdout + client.stderr).toBe(0);
+            return { client, before };
+          },
+          (r) => r.client.stdout,
+        );
         const [bytes, iters, , , typical] = perftestRow(client.stdout);
         await new Promise((r) => setTimeout(r, 500));
         const logged = server.log().slice(before);

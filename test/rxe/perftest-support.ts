@@ -3,6 +3,7 @@
 // connect probe would use it up).
 import { execFileSync } from 'node:child_process';
 import { start, type Running } from '../../bench/guest/processes.js';
+import { latRowValid, parseLatOutput } from '../../bench/lib/perftest-output.js';
 
 export const PEER = '10.77.0.1';
 
@@ -46,4 +47,24 @@ export function perftestRow(output: string): number[] {
 /** Prints both tables next to each other in the test log (the issue's evidence). */
 export function sideBySide(title: string, ours: string, theirs: string): void {
   console.log(`==== ${title}\n---- spark-rdma\n${ours.trim()}\n---- perftest\n${theirs.trim()}\n====`);
+}
+
+/**
+ * Runs an ib_write_lat exchange again while perftest's own clock failed. perftest converts TSC
+ * ticks with /proc/cpuinfo's "cpu MHz", and under TCG its calibration sometimes fails: the row
+ * reads `inf` (or is scaled far off), which is no latency to compare with. Up to 3 attempts, as
+ * the bench does (bench/guest/perftest.ts, perftestLat); each discarded one is logged.
+ * `attempt` gets the attempt number (1..3) so a caller can take a fresh port for each.
+ */
+export async function calibratedLat<T>(attempt: (n: number) => Promise<T>, perftestOutput: (result: T) => string): Promise<T> {
+  let last = '';
+  for (let n = 1; n <= 3; n++) {
+    const result = await attempt(n);
+    const output = perftestOutput(result);
+    const rows = parseLatOutput(output);
+    if (rows.length > 0 && rows.every(latRowValid)) return result;
+    last = output;
+    console.log(`ib_write_lat attempt ${n}: perftest's clock calibration failed (no valid row); running it again:\n${output.slice(-600)}`);
+  }
+  throw new Error(`ib_write_lat gave no valid figures in 3 attempts (its clock calibration failed each time):\n${last}`);
 }

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runBandwidth } from '../../lib/bandwidth/index.js';
 import { CLI, requireRxe, runNode } from './helpers.js';
-import { PEER, perftestRow, perftestServer, sideBySide } from './perftest-support.js';
+import { calibratedLat, PEER, perftestRow, perftestServer, sideBySide } from './perftest-support.js';
 
 const TOOL_MS = 120_000;
 let port = 19_100 + Math.floor(Math.random() * 500) * 4;
@@ -72,12 +72,18 @@ describe('spark-rdma client against ib_write_bw / ib_write_lat servers', () => {
 
   for (const size of [2, 4096]) {
     test(`lat --perftest at ${size} B: our percentiles next to ib_write_lat's`, async () => {
-      const p = nextPort();
-      const server = await perftestServer('ib_write_lat', p, ['-s', String(size), '-n', '1000'], TOOL_MS);
-      const ours = await runNode([CLI, 'lat', PEER, '--perftest', '--port', String(p), '--rails', '1', '--size', String(size), '--iters', '1000', '--json'], TOOL_MS);
-      const served = await server.done;
-      expect(ours.code, ours.stderr).toBe(0);
-      expect(served.code, served.stdout + served.stderr).toBe(0);
+      const { ours, served } = await calibratedLat(
+        async () => {
+          const p = nextPort();
+          const server = await perftestServer('ib_write_lat', p, ['-s', String(size), '-n', '1000'], TOOL_MS);
+          const ours = await runNode([CLI, 'lat', PEER, '--perftest', '--port', String(p), '--rails', '1', '--size', String(size), '--iters', '1000', '--json'], TOOL_MS);
+          const served = await server.done;
+          expect(ours.code, ours.stderr).toBe(0);
+          expect(served.code, served.stdout + served.stderr).toBe(0);
+          return { ours, served };
+        },
+        (r) => r.served.stdout,
+      );
       const rail = (JSON.parse(ours.stdout) as { rails: { size: number; exchanges: number; latency: { p50Us: number; p99Us: number; count: number } }[] }).rails[0]!;
       const [bytes, iters, , , typical, , , p99] = perftestRow(served.stdout);
       sideBySide(`lat client ${size} B`, JSON.stringify({ size: rail.size, exchanges: rail.exchanges, ...rail.latency }), served.stdout);
