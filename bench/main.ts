@@ -107,7 +107,8 @@ function conditions(args: Args, groups: GroupRun[]): Record<string, string> {
       : `pairs ${args.pairs} (latency (d) at least 15, (d2) at least 7, scaling (g, g2) at least 5); duration ${args.settings.durationSeconds} s; latency ${args.settings.latencyIterations} iterations; sweep: each size at least ${args.settings.sweepSeconds} s (one ib_write_bw and one spark-rdma per size)`,
   };
   for (const g of groups) {
-    c[`guest boot: ${g.name}`] = `load average ${g.loadBefore} before, ${g.loadAfter} after; other QEMU guests at start: ${g.otherGuestsBefore}; ${g.wallSeconds.toFixed(0)} s wall; exit ${g.exitCode}`;
+    const env = g.env ? `; harness ${Object.entries(g.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+    c[`guest boot: ${g.name}`] = `load average ${g.loadBefore} before, ${g.loadAfter} after; other QEMU guests at start: ${g.otherGuestsBefore}; ${g.wallSeconds.toFixed(0)} s wall; exit ${g.exitCode}${env}`;
   }
   return c;
 }

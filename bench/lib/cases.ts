@@ -195,6 +195,9 @@ export function benchCases(s: CaseSettings = DEFAULT_SETTINGS): BenchCase[] {
       spark: ['--warmup', '0'],
     },
     { id: 'lag', title: 'event-loop lag during runBandwidth', kind: 'lag', metric: 'lag', devices: ['rxe0', 'rxe1'], perftest: [], spark: [] },
+    // The same, in a guest whose emulated timers are not starved by its spinning vCPUs: QEMU's
+    // main loop at SCHED_FIFO on the host (GROUPS in side-by-side.ts; scripts/vm/timer-priority.mjs).
+    { id: 'lag-t', title: 'event-loop lag during runBandwidth, emulator timers first', kind: 'lag', metric: 'lag', devices: ['rxe0', 'rxe1'], perftest: [], spark: [] },
     {
       // Not a perftest comparison: side A of each pair is spark-rdma sampling once a second,
       // side B the same run sampling every millisecond.

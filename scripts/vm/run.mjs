@@ -13,7 +13,9 @@
 // Environment: SPARK_RDMA_VM_TIMEOUT (whole run, s, default 2700), SPARK_RDMA_VM_BOOT_TIMEOUT
 // (until the rails are ACTIVE, s, default 120), SPARK_RDMA_VM_MEMORY (default 3G),
 // SPARK_RDMA_VM_SMP (default 2 alone, 1 per guest with --nodes 2), SPARK_RDMA_VM_ACCEL (kvm|tcg, default: kvm when usable),
-// SPARK_RDMA_VM_KERNEL (a /boot/vmlinuz-<version>), SPARK_RDMA_VM_QEMU, SPARK_RDMA_VM_VERBOSE=1.
+// SPARK_RDMA_VM_KERNEL (a /boot/vmlinuz-<version>), SPARK_RDMA_VM_QEMU, SPARK_RDMA_VM_VERBOSE=1,
+// SPARK_RDMA_VM_TIMER_FIFO (1..99: QEMU's main loop, the guest's timers, at SCHED_FIFO once booted;
+// timer-priority.mjs).
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,6 +27,7 @@ import { guestEnvironment, writeJob } from './job.mjs';
 import { findKernel } from './kernel.mjs';
 import { nodeNics, parseNodeCount, prefixedLines } from './nodes.mjs';
 import { runGuest } from './qemu.mjs';
+import { checkTimerFifoAllowed, raiseMainLoop, timerFifoPriority } from './timer-priority.mjs';
 import { bootableKernel } from './vmlinux.mjs';
 
 const SCRIPT_REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -107,7 +110,7 @@ function machineSettings(env, nodes) {
   const bootSeconds = env.SPARK_RDMA_VM_BOOT_TIMEOUT
     ? positiveSeconds(env.SPARK_RDMA_VM_BOOT_TIMEOUT, 'SPARK_RDMA_VM_BOOT_TIMEOUT=', 'set it to e.g. 120 or unset it')
     : 120;
-  return { memory, smp, bootDeadlineMs: bootSeconds * 1000, qemu: env.SPARK_RDMA_VM_QEMU || 'qemu-system-x86_64' };
+  return { memory, smp, bootDeadlineMs: bootSeconds * 1000, qemu: env.SPARK_RDMA_VM_QEMU || 'qemu-system-x86_64', timerFifo: timerFifoPriority(env) };
 }
 
 // Unix socket paths are limited to 107 bytes; a long TMPDIR falls back to /tmp.
@@ -134,6 +137,7 @@ async function main(argv) {
   const env = process.env;
   const guestEnv = guestEnvironment(env, options.extraEnv);
   const machine = machineSettings(env, options.nodes);
+  if (machine.timerFifo !== null) checkTimerFifoAllowed(machine.timerFifo);
   const cwd = repoRoot();
   const kernel = findKernel(env);
   const cacheDir = join(cwd, '.vm-cache');
@@ -174,6 +178,7 @@ async function main(argv) {
         writeJob(shareDir, { cwd, env: guestEnv, command: options.command, railDeadlineSeconds: RAIL_DEADLINE_SECONDS, node, nodes: options.nodes });
         const stdout = label ? prefixedLines(process.stdout, `${label}: `) : process.stdout;
         const stderr = label ? prefixedLines(process.stderr, `${label}: `) : process.stderr;
+        let qemuChild;
         return runGuest({
           qemu: machine.qemu,
           accelerator,
@@ -195,12 +200,27 @@ async function main(argv) {
           stdout,
           stderr,
           signal,
-          onSpawn: (child) => qemuChildren.add(child),
-          onReady: ({ bootedMs, readyMs }) =>
+          onSpawn: (child) => {
+            qemuChild = child;
+            qemuChildren.add(child);
+          },
+          onReady: ({ bootedMs, readyMs }) => {
             process.stderr.write(
               `spark-vm: ${label ? `${label} ` : ''}booted in ${seconds(bootedMs)}, rxe0 and rxe1 ACTIVE after ${seconds(readyMs)} ` +
                 `(${accelerator.name}: ${reason}${initramfs.built ? '; initramfs rebuilt' : ''})\n`,
-            ),
+            );
+            // Raised only now: the vCPU threads exist, and keep the ordinary policy.
+            if (machine.timerFifo !== null) {
+              try {
+                const policy = raiseMainLoop(qemuChild.pid, machine.timerFifo);
+                process.stderr.write(`spark-vm: ${label ? `${label} ` : ''}QEMU's main loop (pid ${qemuChild.pid}, the guest's timers): ${policy}\n`);
+              } catch (error) {
+                // The run must not go on with the setting silently missing: stop this guest.
+                process.stderr.write(`spark-vm: ${error.message}\n`);
+                qemuChild.kill('SIGKILL');
+              }
+            }
+          },
         }).then(
           ({ status }) => statuses.push(status),
           (error) => {
