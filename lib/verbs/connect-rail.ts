@@ -47,7 +47,9 @@ export function explainRailConnect(err: unknown, peer: RailWire, m: RailMeeting)
       { code: 'ERR_RDMA_UNREACHABLE', errno: ETIMEDOUT, syscall: 'ibv_modify_qp', hint: `the link passes nothing: check the cable and both ports (ip link), then ${probe}` },
     );
   }
-  const message = err.message.replace(/ \(hint: [\s\S]*\)$/, '');
+  // The native message ends with its own hint (native/util/error.cc); ours carries it once.
+  const suffix = fields.hint !== undefined ? ` (hint: ${fields.hint})` : '';
+  const message = suffix !== '' && err.message.endsWith(suffix) ? err.message.slice(0, -suffix.length) : err.message;
   return new RdmaError(`${ours} meeting the ${theirs}: ${message}`, {
     code: fields.code ?? 'ERR_RDMA_INTERNAL',
     ...(fields.errno !== undefined ? { errno: fields.errno } : {}),

@@ -298,10 +298,6 @@ WriteBwResult RunWriteBandwidth(const std::shared_ptr<CqRes>& cq, const std::vec
   // engine spinning in user space (a NIC's doorbells and CQ reads); rdma_rxe does its work in
   // the kernel inside ibv_post_send, where nice changed nothing (bench/results/issue-17.md).
   result.nice = RaiseThisThreadNice(params.niceIncrement);
-  if (result.nice < -20) {
-    ThrowCode("ERR_RDMA_NO_THREAD", "cannot raise the engine thread's nice value by " + std::to_string(params.niceIncrement),
-              "pass engineNice 0 to keep the thread at the process's priority");
-  }
   BandwidthLoop loop(cq, targets, params, stop, result);
   try {
     if (params.warmupNs > 0 && !stop.load()) {

@@ -4,8 +4,9 @@
 namespace spark {
 
 // Raises the calling thread's nice value by `increment` (0..19; capped at 19), which any thread
-// may do without privilege. Returns the thread's nice value afterwards, or the errno negated
-// (below -20) when the kernel refused, so the caller can report what it got rather than assume.
+// may do without privilege, and returns the thread's nice value afterwards, as the kernel has
+// it. A refusal (getpriority or setpriority failing, e.g. under a seccomp policy) throws
+// ERR_RDMA_SYSCALL naming the call and its errno.
 int RaiseThisThreadNice(int increment);
 
 }  // namespace spark
