@@ -11,7 +11,7 @@
 // --merge keeps an earlier run's records for the cases this run does not repeat (e.g. rerun
 // only --only d,d2 after another team's guest disturbed them), and its micro-benchmarks when
 // this run has --no-micro.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
@@ -82,6 +82,16 @@ function quiet(command: string, args: string[]): string {
   }
 }
 
+/**
+ * perftest's own version (`ib_write_bw --version` prints "Version: 6.06" and exits 1), next to
+ * the Debian package that shipped it (4.5+0.17-1 carries perftest 6.06).
+ */
+function perftestVersion(): string {
+  const r = spawnSync('ib_write_bw', ['--version'], { encoding: 'utf8' });
+  const version = /Version:\s*(\S+)/.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? 'unknown';
+  return `${version} (Debian package ${quiet('dpkg-query', ['-W', '-f', '${Version}', 'perftest'])})`;
+}
+
 interface Saved {
   date: string;
   conditions: Record<string, string>;
@@ -99,7 +109,7 @@ function conditions(args: Args, groups: GroupRun[]): Record<string, string> {
     host: `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), shared with other jobs`,
     guest: args.wire ? WIRE_GUEST : 'QEMU TCG, 2 vCPUs, 3 GiB; rxe0 on rail0 (10.77.0.1), rxe1 on rail1 (10.77.1.1), netdev MTU 9000, active_mtu 4096',
     'guest kernel': quiet('bash', ['-c', 'ls /boot | sed -n "s/^vmlinuz-//p" | sort -V | tail -1']),
-    perftest: quiet('dpkg-query', ['-W', '-f', '${Version}', 'perftest']),
+    perftest: perftestVersion(),
     node: process.version,
     commit: quiet('git', ['-C', ROOT, 'describe', '--always', '--dirty']),
     settings: args.wire
