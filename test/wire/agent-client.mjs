@@ -1,10 +1,15 @@
 // The node1 side of the node0 agent (agent.mjs): one JSON request per connection, one JSON
 // answer. Shared by the wire suite (remote.ts, node.mjs) and the wire benchmark (bench/guest/wire.ts).
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AGENT_PORT } from './agent.mjs';
 
 /** node0's rail0 address: where its agent listens. */
 export const NODE0_ADDRESS = '10.77.0.1';
+
+/** Written on node1 when the suite's last test cuts node0's power: no agent is left to stop. */
+export const NODE0_POWERED_OFF_FILE = join(tmpdir(), 'spark-wire-node0-powered-off');
 
 /**
  * Sends one request to the node0 agent and resolves with its answer; rejects when the agent

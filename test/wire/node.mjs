@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE0_ADDRESS, agentRequest, waitForAgent } from './agent-client.mjs';
+import { existsSync } from 'node:fs';
+import { NODE0_ADDRESS, NODE0_POWERED_OFF_FILE, agentRequest, waitForAgent } from './agent-client.mjs';
 import { serveAgent } from './agent.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,7 +21,11 @@ if (node === '0') {
   const vitest = join(ROOT, 'node_modules', '.bin', 'vitest');
   const child = spawn(vitest, ['run', '--project', 'wire', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' });
   const code = await new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
-  await agentRequest({ op: 'quit' }, 10_000).catch((e) => process.stderr.write(`could not stop the node0 agent: ${e.message}\n`));
+  if (existsSync(NODE0_POWERED_OFF_FILE)) {
+    process.stderr.write('node0 was powered off by the power-loss test (cases/power.ts): no agent to stop\n');
+  } else {
+    await agentRequest({ op: 'quit' }, 10_000).catch((e) => process.stderr.write(`could not stop the node0 agent: ${e.message}\n`));
+  }
   process.exit(code);
 } else {
   process.stderr.write('test/wire/node.mjs runs on the two-guest wire: npm run test:wire (scripts/vm/run.mjs --nodes 2)\n');

@@ -1,6 +1,8 @@
 // Last of the suite: node0 loses power with a server running. Nothing on node0 answers after this.
 import { describe, expect, test } from 'vitest';
 import type { BandwidthResult } from '../../../lib/bandwidth/index.js';
+import { writeFileSync } from 'node:fs';
+import { NODE0_POWERED_OFF_FILE } from '../agent-client.mjs';
 import { cli, NODE0, onNode0, serverOnNode0, until } from '../remote.js';
 
 const PORT = 18680;
@@ -18,6 +20,7 @@ describe('the peer loses power mid-run', () => {
     // QEMU's -no-reboot turns the reset into an exit. ('o', an orderly ACPI power-off, left a
     // loaded guest half shut down with its QEMU still running.)
     const offAt = Date.now();
+    writeFileSync(NODE0_POWERED_OFF_FILE, `${new Date().toISOString()}\n`);
     void onNode0(['sh', '-c', 'echo 0 > "$SPARK_RDMA_VM_STATUS_FILE" && sync && echo b > /proc/sysrq-trigger'], 5_000).catch(() => undefined);
     const r = await running;
     const detectMs = Date.now() - offAt;
