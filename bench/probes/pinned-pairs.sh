@@ -3,13 +3,10 @@
 # process on vCPU 1 (taskset), alternating. In the soft-RoCE guest:
 #   npm run build && npm run vm -- bash bench/probes/pinned-pairs.sh
 # Figures: bench/results/issue-17.md.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
 SIZES=${SIZES:-8 512 4096}
 ROUNDS=${ROUNDS:-4}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-port=20000
+# shellcheck source=bench/probes/common.sh
+source "$(dirname "$0")/common.sh"
 
 # The message count the sweep uses: at least 1 s at 80,000 msg/s or 2 Gb/s.
 iterations() { local by_rate=80000 by_bw=$((2000000000 / 8 / $1)); echo $((by_rate < by_bw ? by_rate : by_bw)); }
@@ -32,7 +29,7 @@ spark_rate() {
   shift
   n=$(iterations "$size")
   "$@" node dist/lib/cli/main.js bw --loopback --devices rxe0 --json --size "$size" --iters "$n" --warmup 0 >"$out/spark.json" 2>/dev/null
-  node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(j.total.msgRate.toFixed(6))' "$out/spark.json"
+  spark_msg_rate "$out/spark.json"
 }
 
 for round in $(seq 1 "$ROUNDS"); do

@@ -4,14 +4,11 @@
 #   npm run build && npm run vm -- bash bench/probes/small-write-modes.sh
 # Alternating rounds, each run under `perf stat` for its CPU migrations and context switches.
 # Figures: bench/results/issue-17.md.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
 SIZE=${SIZE:-8}
 N=${N:-80000}
 ROUNDS=${ROUNDS:-6}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-port=20000
+# shellcheck source=bench/probes/common.sh
+source "$(dirname "$0")/common.sh"
 
 counts() { grep -E 'cpu-migrations|context-switches' "$1" | awk '{printf "%s=%s ", $2, $1}'; }
 
@@ -27,7 +24,7 @@ perftest_run() {
 # $@: an optional prefix such as `taskset -c 1`.
 spark_run() {
   perf stat -e cpu-migrations,context-switches -o "$out/spark.stat" -- "$@" node dist/lib/cli/main.js bw --loopback --devices rxe0 --json --size "$SIZE" --iters "$N" --warmup 0 >"$out/spark.json" 2>/dev/null
-  echo "$(node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(j.total.msgRate.toFixed(6))' "$out/spark.json") ($(counts "$out/spark.stat"))"
+  echo "$(spark_msg_rate "$out/spark.json") ($(counts "$out/spark.stat"))"
 }
 
 for round in $(seq 1 "$ROUNDS"); do

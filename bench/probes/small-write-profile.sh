@@ -4,14 +4,11 @@
 # Alternating rounds; each run under `perf record -a` (cpu-clock at 1999 Hz: TCG has no PMU),
 # then the samples by thread and DSO. The posting thread is ib_write_bw's client and
 # spark-rdma's engine thread. Figures: bench/results/issue-17.md.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
 SIZE=${SIZE:-8}
 N=${N:-160000}
 ROUNDS=${ROUNDS:-3}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-port=20000
+# shellcheck source=bench/probes/common.sh
+source "$(dirname "$0")/common.sh"
 
 by_thread_and_dso() {
   perf report -i "$1" -n --no-children --sort pid,dso --stdio -g none 2>/dev/null | grep -v '^#' | grep '%' | grep -v swapper | head -12
@@ -26,6 +23,6 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round, ib_write_bw: $(grep -A1 '#bytes' "$out/client.txt" | tail -1 | awk '{print $5}') Mmsg/s; samples by thread and DSO ($N messages):"
   by_thread_and_dso "$out/perftest.data"
   perf record -a -F 1999 -o "$out/spark.data" -- node dist/lib/cli/main.js bw --loopback --devices rxe0 --json --size "$SIZE" --iters "$N" --warmup 0 >"$out/spark.json" 2>/dev/null
-  echo "== round $round, spark-rdma: $(node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(j.total.msgRate.toFixed(6))' "$out/spark.json") Mmsg/s; samples by thread and DSO ($N messages):"
+  echo "== round $round, spark-rdma: $(spark_msg_rate "$out/spark.json") Mmsg/s; samples by thread and DSO ($N messages):"
   by_thread_and_dso "$out/spark.data"
 done
