@@ -11,7 +11,7 @@ ROUNDS=${ROUNDS:-3}
 source "$(dirname "$0")/common.sh"
 
 by_thread_and_dso() {
-  perf report -i "$1" -n --no-children --sort pid,dso --stdio -g none 2>/dev/null | grep -v '^#' | grep '%' | grep -v swapper | head -12
+  perf report -i "$1" -n --no-children --sort pid,dso --stdio -g none 2>/dev/null | grep -v '^#' | grep '%' | grep -v swapper | awk 'NR <= 12' # awk reads to the end: no SIGPIPE under pipefail
 }
 
 for round in $(seq 1 "$ROUNDS"); do
